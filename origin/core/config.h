@@ -1,0 +1,106 @@
+// Origin configuration: the YAML file of `liveorigin serve --config` and the JSON
+// bodies of the admin events API share one shape and one parser. Every value here is
+// resolved (defaults of DESIGN §2.1 applied), so the core never looks for "unset".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/fwd.hpp>
+
+#include "origin/core/result.h"
+#include "origin/core/segment_template.h"
+
+namespace liveorigin {
+
+inline constexpr size_t kMaxPipelines = 8;
+
+// CMSD object type of a stream's media segments (ot=v / ot=a).
+enum class ContentType { video, audio };
+
+struct StreamConfig {
+  std::string id;
+  int64_t segment_duration_ms = 2000;
+  std::string segment_template = "$Number$.m4s";
+  int64_t start_number = 0;
+  int64_t availability_start_ms = 0;  // the Unix epoch: epoch-locked numbering
+  int64_t publish_latency_ms = 0;
+  int64_t hold_window_ms = 0;        // default: segment_duration_ms
+  int64_t hold_ms_max = 0;           // default: 2 * segment_duration_ms
+  int64_t selection_grace_ms = 500;
+  int64_t pipeline_liveness_ms = 0;  // default: 3 * segment_duration_ms
+  int64_t lookahead_segments = 10;
+  int64_t ingest_ahead_segments = 2;
+  int64_t live_window_segments = 3;
+  ContentType content_type = ContentType::video;  // default: audio if the id starts with "audio"
+  SegmentTemplate parsed_template;  // from segment_template, with $RepresentationID$ = id
+};
+
+struct PipelineConfig {
+  std::string id;
+  int64_t number_offset = 0;  // added to the number a pipeline PUTs (re-aligns a restarted encoder)
+};
+
+struct EventConfig {
+  std::string id;
+  std::vector<PipelineConfig> pipelines;  // rank order: earlier wins ties
+  int64_t dvr_window_s = 3600;
+  std::vector<StreamConfig> streams;
+
+  // ceil(dvr_window_s * 1000 / d)
+  int64_t dvr_segments(const StreamConfig& s) const;
+  int pipeline_index(std::string_view id) const;  // -1 if unknown
+};
+
+struct IngestToken {
+  std::string token;
+  std::vector<std::string> events;     // empty: every event
+  std::vector<std::string> pipelines;  // empty: every pipeline
+};
+
+struct AuthConfig {
+  std::vector<IngestToken> ingest_tokens;
+  std::vector<std::string> admin_tokens;
+};
+
+struct StoreConfig {
+  std::string type = "memory";
+  int64_t budget_bytes = int64_t{4} << 30;  // memory store: bytes of objects kept at most
+};
+
+struct OriginConfig {
+  std::string listen = "127.0.0.1:8080";
+  int threads = 0;  // 0: one per core
+  std::string server_id = "liveorigin";
+  int64_t body_limit_bytes = int64_t{64} << 20;
+  int64_t hold_requests_max = 100000;
+  int64_t drain_ms_max = 2000;
+  int64_t header_timeout_ms = 10000;  // a request's head must arrive within this
+  int64_t body_timeout_ms = 60000;    // and its body within this
+  int64_t idle_timeout_ms = 60000;    // keep-alive connection with no request
+  AuthConfig auth;
+  StoreConfig store;
+  std::vector<EventConfig> events;
+};
+
+// Parses a whole origin config (YAML). `source` names the file in error messages,
+// which read "origin.yaml:12:9: events[0].streams[1].segment_duration_ms: expected ...".
+Result<OriginConfig> parse_origin_config(std::string_view text, std::string_view source);
+
+// Parses one event (YAML or JSON, same shape as an entry of `events:`). When
+// `path_id` is non-empty the body's `id` may be omitted and otherwise must equal it.
+Result<EventConfig> parse_event_config(std::string_view text, std::string_view source,
+                                       std::string_view path_id);
+
+// The resolved event as JSON (every key, defaults filled in), for GET /admin/events/{id}.
+boost::json::value to_json(const EventConfig& event);
+
+// Ids appear in URL paths: 1-64 of [A-Za-z0-9._-], not starting with '_' or '.'.
+bool is_valid_id(std::string_view id);
+
+// The example config of the README; `liveorigin serve` uses it when given no file.
+extern const char* const kDefaultConfigYaml;
+
+}  // namespace liveorigin

@@ -1,0 +1,65 @@
+// The transport-free request and response the origin core works on. The Beast
+// session fills a RequestHead from the parsed header and writes a Response back;
+// the virtual-time simulator builds and reads them directly.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace liveorigin {
+
+// Object bytes are immutable once stored and shared by every response that sends them.
+using SharedBytes = std::shared_ptr<const std::string>;
+
+enum class Method { get, head, put, post, del, other };
+
+struct RequestHead {
+  Method method = Method::get;
+  std::string_view target;  // origin-form: "/live/final/video-1080p/123.m4s?x=1"
+  std::string_view authorization;
+  std::string_view live_pipeline;
+  std::string_view segment_defects;  // several field lines joined with ", "
+  std::string_view repr_digest;
+  std::string_view if_none_match;
+  std::string_view range;
+  std::string_view if_range;
+  std::optional<uint64_t> content_length;  // absent when chunked
+};
+
+struct Header {
+  std::string_view name;  // always a string literal
+  std::string value;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<Header> headers;  // besides Content-Length and Connection, which the transport adds
+  SharedBytes body;             // may be null (empty body)
+  size_t body_offset = 0;
+  size_t body_length = 0;  // bytes of body to send from body_offset; also Content-Length
+  bool send_body = true;   // false for 304. The transport also sends no body for HEAD,
+                           // with the Content-Length of the GET (body_length)
+
+  void set(std::string_view name, std::string value) { headers.push_back({name, std::move(value)}); }
+  const std::string* find(std::string_view name) const;
+  void set_text(std::string text, std::string_view content_type = "text/plain; charset=utf-8");
+};
+
+// Sets Cache-Control: max-age=<s> and CDN-Cache-Control: max-age=<s>, max-age-ms=<ms>
+// (RFC 9213 with a millisecond extension). Seconds are rounded down so a cache never
+// keeps an object longer than the millisecond figure.
+void set_cache_ttl(Response& r, int64_t ttl_ms);
+
+// A response with no body (204, or a status whose body says nothing more).
+Response empty_response(int status, int64_t ttl_ms);
+
+// A complete plain-text response: "<message>\n", with a cache TTL and optionally Live-Reject.
+Response text_response(int status, std::string message, int64_t ttl_ms,
+                       std::string_view live_reject = {});
+
+}  // namespace liveorigin

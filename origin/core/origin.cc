@@ -1,0 +1,1402 @@
+#include "origin/core/origin.h"
+
+#include <algorithm>
+#include <cassert>
+#include <charconv>
+#include <cstring>
+#include <limits>
+#include <map>
+
+#include <boost/json.hpp>
+
+#include "origin/core/target.h"
+#include "origin/core/timing.h"
+
+namespace liveorigin {
+
+// ---------------------------------------------------------------------------
+// State
+
+namespace {
+
+// One pipeline's copy of a segment or plain object. Immutable once stored: a
+// replacement is a new Candidate, so responses built from a shared_ptr copy taken
+// under the stream lock need no lock afterwards.
+struct Candidate {
+  std::string pipeline;
+  Defects defects;
+  int64_t arrived_ms = 0;
+  int64_t bytes = 0;
+  Sha256 sha256{};
+  std::string key;  // store key
+};
+using CandidatePtr = std::shared_ptr<const Candidate>;
+
+struct SegmentState {
+  std::vector<CandidatePtr> candidates;  // stored, at most one per pipeline
+  std::vector<std::string> pending;      // pipelines with a store write in flight
+  std::string committed;                 // pipeline of the committed choice; empty: none
+  int64_t committed_ms = -1;
+  std::string reason;
+  int64_t version = 0;
+  int64_t first_served_ms = -1;
+  std::vector<std::shared_ptr<HeldRequest>> waiters;
+  int64_t indexed_avail_ms = -1;  // key in Origin::by_age_ when >= 0
+};
+
+struct PlainObjectState {
+  std::vector<CandidatePtr> copies;
+  std::vector<std::string> pending;
+};
+
+const CandidatePtr* find_candidate(const std::vector<CandidatePtr>& v, std::string_view pipeline) {
+  for (const auto& c : v) {
+    if (c->pipeline == pipeline) return &c;
+  }
+  return nullptr;
+}
+
+bool erase_string(std::vector<std::string>& v, std::string_view s) {
+  auto it = std::find(v.begin(), v.end(), s);
+  if (it == v.end()) return false;
+  v.erase(it);
+  return true;
+}
+
+bool contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+struct StreamState {
+  std::mutex mu;
+  std::map<int64_t, SegmentState> segments;
+  std::map<std::string, PlainObjectState, std::less<>> objects;
+  std::vector<std::pair<std::string, int64_t>> last_put_ms;  // pipeline -> last accepted PUT
+  // Numbers up to this one were evicted to stay within the byte budget.
+  int64_t evicted_through = std::numeric_limits<int64_t>::min();
+  // A segment is protected from budget eviction while avail(n) + this > now.
+  int64_t live_protect_ms = 0;
+
+  bool live(std::string_view pipeline, int64_t now_ms, int64_t liveness_ms) const {
+    for (const auto& [p, t] : last_put_ms) {
+      if (p == pipeline) return now_ms - t < liveness_ms;
+    }
+    return false;
+  }
+  void mark_live(std::string_view pipeline, int64_t now_ms) {
+    for (auto& [p, t] : last_put_ms) {
+      if (p == pipeline) {
+        t = std::max(t, now_ms);
+        return;
+      }
+    }
+    last_put_ms.emplace_back(std::string(pipeline), now_ms);
+  }
+};
+
+// Per-event state that survives a config replacement through the admin API.
+struct EventRuntime {
+  std::atomic<int64_t> version{0};  // one increasing integer per event
+};
+
+struct EventState {
+  std::shared_ptr<const EventConfig> config;
+  std::vector<std::shared_ptr<StreamState>> streams;  // parallel to config->streams
+  std::shared_ptr<EventRuntime> runtime;
+
+  int find_stream(std::string_view id) const {
+    for (size_t i = 0; i < config->streams.size(); ++i) {
+      if (config->streams[i].id == id) return static_cast<int>(i);
+    }
+    return -1;
+  }
+};
+
+struct Registry {
+  std::map<std::string, std::shared_ptr<EventState>, std::less<>> events;
+};
+
+namespace {
+
+int64_t live_protect_ms(const StreamConfig& s) {
+  return (s.live_window_segments + 1) * s.segment_duration_ms;
+}
+
+std::shared_ptr<EventState> make_event_state(const EventConfig& config,
+                                             const EventState* previous) {
+  auto e = std::make_shared<EventState>();
+  e->config = std::make_shared<const EventConfig>(config);
+  e->runtime = previous ? previous->runtime : std::make_shared<EventRuntime>();
+  for (const auto& s : config.streams) {
+    std::shared_ptr<StreamState> state;
+    if (previous) {
+      const int i = previous->find_stream(s.id);
+      if (i >= 0) state = previous->streams[i];
+    }
+    if (!state) state = std::make_shared<StreamState>();
+    {
+      std::lock_guard lock(state->mu);
+      state->live_protect_ms = live_protect_ms(s);
+    }
+    e->streams.push_back(std::move(state));
+  }
+  return e;
+}
+
+std::string_view header_token(std::string_view authorization) {
+  // "Bearer <token>", scheme case-insensitive (RFC 9110 §11.1).
+  constexpr std::string_view kBearer = "bearer ";
+  if (authorization.size() <= kBearer.size()) return {};
+  for (size_t i = 0; i < kBearer.size(); ++i) {
+    if ((authorization[i] | 0x20) != kBearer[i]) return {};
+  }
+  std::string_view token = authorization.substr(kBearer.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  return token;
+}
+
+bool ends_with_ci(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  for (size_t i = 0; i < suffix.size(); ++i) {
+    if ((s[s.size() - suffix.size() + i] | 0x20) != suffix[i]) return false;
+  }
+  return true;
+}
+
+bool is_manifest(std::string_view object) {
+  return ends_with_ci(object, ".mpd") || ends_with_ci(object, ".m3u8");
+}
+
+std::string content_type_of(std::string_view object, ContentType type) {
+  if (ends_with_ci(object, ".mpd")) return "application/dash+xml";
+  if (ends_with_ci(object, ".m3u8")) return "application/vnd.apple.mpegurl";
+  if (ends_with_ci(object, ".m4s") || ends_with_ci(object, ".mp4") || ends_with_ci(object, ".cmfv") ||
+      ends_with_ci(object, ".cmfa") || ends_with_ci(object, ".m4v") || ends_with_ci(object, ".m4a")) {
+    return type == ContentType::audio ? "audio/mp4" : "video/mp4";
+  }
+  if (ends_with_ci(object, ".ts")) return "video/mp2t";
+  if (ends_with_ci(object, ".vtt")) return "text/vtt";
+  return "application/octet-stream";
+}
+
+std::string etag_of(const Candidate& c, int64_t version) {
+  return "\"" + std::to_string(version) + "-" + to_hex(c.sha256.data(), 8) + "\"";
+}
+
+// RFC 9110 §13.1.2: weak comparison, a list of entity-tags or "*".
+bool if_none_match_hits(std::string_view field, std::string_view etag) {
+  size_t i = 0;
+  while (i < field.size()) {
+    while (i < field.size() && (field[i] == ' ' || field[i] == ',' || field[i] == '\t')) ++i;
+    if (i >= field.size()) break;
+    if (field[i] == '*') return true;
+    if (field.substr(i).starts_with("W/")) i += 2;
+    if (i >= field.size() || field[i] != '"') return false;
+    const size_t close = field.find('"', i + 1);
+    if (close == std::string_view::npos) return false;
+    if (field.substr(i, close - i + 1) == etag) return true;
+    i = close + 1;
+  }
+  return false;
+}
+
+struct ByteRange {
+  int64_t first;
+  int64_t last;
+};
+enum class RangeResult { none, ok, unsatisfiable };
+
+// A single "bytes=" range (RFC 9110 §14.1.2). Anything else, including several ranges,
+// is ignored and the whole object served, which the RFC allows.
+RangeResult parse_range(std::string_view field, int64_t size, ByteRange& out) {
+  if (!field.starts_with("bytes=")) return RangeResult::none;
+  std::string_view spec = field.substr(6);
+  if (spec.find(',') != std::string_view::npos) return RangeResult::none;
+  const size_t dash = spec.find('-');
+  if (dash == std::string_view::npos) return RangeResult::none;
+  const std::string_view a = spec.substr(0, dash);
+  const std::string_view b = spec.substr(dash + 1);
+  auto num = [](std::string_view s, int64_t& v) {
+    if (s.empty() || s.size() > 18) return false;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return ec == std::errc() && p == s.data() + s.size() && v >= 0;
+  };
+  int64_t first = 0;
+  int64_t last = 0;
+  if (a.empty()) {  // suffix: the last N bytes
+    if (!num(b, last)) return RangeResult::none;
+    if (last == 0 || size == 0) return RangeResult::unsatisfiable;
+    out = {std::max<int64_t>(0, size - last), size - 1};
+    return RangeResult::ok;
+  }
+  if (!num(a, first)) return RangeResult::none;
+  if (b.empty()) {
+    last = size - 1;
+  } else if (!num(b, last) || last < first) {
+    return RangeResult::none;
+  }
+  if (first >= size) return RangeResult::unsatisfiable;
+  out = {first, std::min(last, size - 1)};
+  return RangeResult::ok;
+}
+
+void append_ht(Response& r, int64_t held_ms) {
+  for (auto& h : r.headers) {
+    if (h.name == "CMSD-Static") {
+      h.value += ",ht=" + std::to_string(held_ms);
+      return;
+    }
+  }
+  r.set("CMSD-Static", "ht=" + std::to_string(held_ms));
+}
+
+void count(OriginThread& t, ZoneLabel zone, int status) {
+  t.counters().requests[static_cast<size_t>(zone)][status_index(status)].add();
+}
+
+ZoneLabel label_of(Zone z) {
+  switch (z) {
+    case Zone::expired: return ZoneLabel::expired;
+    case Zone::select: return ZoneLabel::select;
+    case Zone::hold: return ZoneLabel::hold;
+    case Zone::not_yet: return ZoneLabel::not_yet;
+    case Zone::too_early: return ZoneLabel::too_early;
+  }
+  return ZoneLabel::select;
+}
+
+Response json_response(int status, const boost::json::value& v, int64_t ttl_ms = 0) {
+  Response r;
+  r.status = status;
+  r.set_text(boost::json::serialize(v) + "\n", "application/json");
+  set_cache_ttl(r, ttl_ms);
+  return r;
+}
+
+boost::json::value candidate_json(const Candidate& c) {
+  return boost::json::object{{"pipeline", c.pipeline},
+                             {"defects", c.defects.header},
+                             {"arrived_ms", c.arrived_ms},
+                             {"bytes", c.bytes},
+                             {"sha256", to_hex(c.sha256.data(), c.sha256.size())}};
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Routing
+
+struct Origin::Route {
+  enum Kind {
+    live_object,    // /live/{event}/{stream}/{object}
+    timeline,       // /live/{event}/_timeline
+    ingest_prefix,  // /ingest/{pipeline}/{token}/{event}/{stream}/{object}
+    time,
+    healthz,
+    metrics,
+    admin_events,   // /admin/events
+    admin_event,    // /admin/events/{event}
+    admin_segment,  // /admin/events/{event}/streams/{stream}/segments/{n}
+    not_found,
+  };
+  Kind kind = not_found;
+  std::string_view event, stream, object, pipeline, token, number;
+  Target target;
+
+  static Route of(Target&& target) {
+    Route r;
+    r.target = std::move(target);
+    const Target& t = r.target;
+    const std::string_view s0 = t[0];
+    if (s0 == "live" && t.count == 4) {
+      r.kind = live_object;
+      r.event = t[1];
+      r.stream = t[2];
+      r.object = t[3];
+    } else if (s0 == "live" && t.count == 3 && t[2] == "_timeline") {
+      r.kind = timeline;
+      r.event = t[1];
+    } else if (s0 == "ingest" && t.count == 6) {
+      r.kind = ingest_prefix;
+      r.pipeline = t[1];
+      r.token = t[2];
+      r.event = t[3];
+      r.stream = t[4];
+      r.object = t[5];
+    } else if (t.count == 1 && s0 == "time") {
+      r.kind = time;
+    } else if (t.count == 1 && s0 == "healthz") {
+      r.kind = healthz;
+    } else if (t.count == 1 && s0 == "metrics") {
+      r.kind = metrics;
+    } else if (s0 == "admin" && t[1] == "events") {
+      if (t.count == 2) {
+        r.kind = admin_events;
+      } else if (t.count == 3) {
+        r.kind = admin_event;
+        r.event = t[2];
+      } else if (t.count == 7 && t[3] == "streams" && t[5] == "segments") {
+        r.kind = admin_segment;
+        r.event = t[2];
+        r.stream = t[4];
+        r.number = t[6];
+      }
+    }
+    return r;
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Construction, registry
+
+OriginThread::~OriginThread() = default;
+
+Origin::Origin(const Clock& clock, OriginConfig config, Logger log)
+    : clock_(clock), config_(std::move(config)), log_(std::move(log)) {
+  auto reg = std::make_shared<Registry>();
+  for (const auto& e : config_.events) reg->events.emplace(e.id, make_event_state(e, nullptr));
+  registry_ = std::move(reg);
+}
+
+Origin::~Origin() = default;
+
+std::unique_ptr<OriginThread> Origin::make_thread() {
+  std::unique_ptr<OriginThread> t(new OriginThread());
+  t->counters_ = std::make_shared<ThreadCounters>();
+  std::lock_guard lock(threads_mu_);
+  thread_counters_.push_back(t->counters_);
+  return t;
+}
+
+const Registry& Origin::registry(OriginThread& t) {
+  const uint64_t gen = registry_gen_.load(std::memory_order_acquire);
+  if (gen != t.registry_gen_) {
+    std::lock_guard lock(registry_mu_);
+    t.registry_ = registry_;
+    t.registry_gen_ = gen;
+  }
+  return *t.registry_;
+}
+
+void Origin::publish_registry(std::shared_ptr<const Registry> next) {
+  std::lock_guard lock(registry_mu_);
+  registry_ = std::move(next);
+  registry_gen_.fetch_add(1, std::memory_order_release);
+}
+
+int64_t Origin::stored_bytes() const {
+  std::lock_guard lock(ingest_mu_);
+  return stored_bytes_;
+}
+
+void Origin::count_transport_reject(OriginThread& t, int status) {
+  count(t, ZoneLabel::bad_request, status);
+}
+
+void Origin::set_draining() { draining_.store(true, std::memory_order_release); }
+
+bool Origin::is_ingest(const RequestHead& head) const {
+  if (head.method != Method::put) return false;
+  return head.target.starts_with("/live/") || head.target.starts_with("/ingest/");
+}
+
+// ---------------------------------------------------------------------------
+// Delivery
+
+Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_view body,
+                       const std::shared_ptr<HeldRequest>& held) {
+  auto target = parse_target(head.target);
+  if (!target) {
+    Response r = text_response(400, "bad request: " + target.error().message, 0);
+    count(t, ZoneLabel::bad_request, 400);
+    return r;
+  }
+  const Route route = Route::of(std::move(*target));
+  const bool get_like = head.method == Method::get || head.method == Method::head;
+
+  auto simple = [&](ZoneLabel zone, Response r) -> Outcome {
+    count(t, zone, r.status);
+    return r;
+  };
+  auto not_allowed = [&](ZoneLabel zone, std::string_view allow) -> Outcome {
+    Response r = text_response(405, "method not allowed", 0);
+    r.set("Allow", std::string(allow));
+    return simple(zone, std::move(r));
+  };
+
+  switch (route.kind) {
+    case Route::live_object:
+      if (get_like) return handle_live_get(t, head, route, held);
+      if (head.method == Method::del) {  // ffmpeg deletes old segments: accepted, ignored
+        return simple(ZoneLabel::ingest, empty_response(204, 0));
+      }
+      return not_allowed(ZoneLabel::bad_request, "GET, HEAD, PUT, DELETE");
+    case Route::ingest_prefix:
+      if (head.method == Method::del) return simple(ZoneLabel::ingest, empty_response(204, 0));
+      return not_allowed(ZoneLabel::bad_request, "PUT, DELETE");
+    case Route::timeline:
+      if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
+      return simple(ZoneLabel::api, timeline(t, route));
+    case Route::time: {
+      if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
+      Response r;
+      r.set_text(format_iso8601_ms(clock_.now_ms()));
+      set_cache_ttl(r, 0);
+      return simple(ZoneLabel::api, std::move(r));
+    }
+    case Route::healthz:
+      if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
+      return simple(ZoneLabel::api, draining() ? text_response(503, "draining", 0)
+                                               : text_response(200, "ok", 0));
+    case Route::metrics:
+      if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
+      return simple(ZoneLabel::api, metrics_text(t));
+    case Route::admin_events:
+    case Route::admin_event:
+    case Route::admin_segment:
+      return simple(ZoneLabel::admin, handle_admin(t, head, route, body));
+    case Route::not_found:
+      break;
+  }
+  return simple(ZoneLabel::bad_request, text_response(404, "no such path", 0));
+}
+
+Outcome Origin::handle_live_get(OriginThread& t, const RequestHead& head, const Route& route,
+                                const std::shared_ptr<HeldRequest>& held) {
+  const Registry& reg = registry(t);
+  const auto eit = reg.events.find(route.event);
+  if (eit == reg.events.end()) {
+    return finish(t, ZoneLabel::unknown_event,
+                  text_response(404, "unknown event", kUnknownTtlMs, "unknown-event"), held);
+  }
+  EventState& event = *eit->second;
+  const int si = event.find_stream(route.stream);
+  if (si < 0) {
+    return finish(t, ZoneLabel::unknown_stream,
+                  text_response(404, "unknown stream", kUnknownTtlMs, "unknown-stream"), held);
+  }
+  const StreamConfig& sc = event.config->streams[si];
+  if (auto n = sc.parsed_template.match(route.object)) {
+    return evaluate_segment(t, head, event, static_cast<size_t>(si), *n, held);
+  }
+  return serve_plain_object(t, head, event, static_cast<size_t>(si), route.object);
+}
+
+namespace {
+
+// What a response serving a candidate needs, copied out of the stream lock.
+struct Serve {
+  CandidatePtr candidate;
+  int64_t version = 0;
+  int64_t ttl_ms = 0;
+  bool segment = true;
+};
+
+Outcome build_serve(const RequestHead& head, const StreamConfig& sc, std::string_view object,
+                    const Serve& s, ZoneLabel zone) {
+  const Candidate& c = *s.candidate;
+  Response r;
+  const std::string etag = etag_of(c, s.version);
+  set_cache_ttl(r, s.ttl_ms);
+  r.set("ETag", etag);
+  r.set("Live-Version", std::to_string(s.version));
+  r.set("Live-Pipeline", c.pipeline);
+  std::string cmsd = "at=" + std::to_string(c.arrived_ms);
+  if (s.segment) {
+    cmsd += ",d=" + std::to_string(sc.segment_duration_ms);
+    cmsd += sc.content_type == ContentType::audio ? ",ot=a" : ",ot=v";
+  } else {
+    cmsd += is_manifest(object) ? ",ot=m" : ",ot=i";
+  }
+  cmsd += ",st=l";
+  r.set("CMSD-Static", std::move(cmsd));
+  if (!c.defects.clean()) r.set("Segment-Defects", c.defects.header);
+  r.set("Accept-Ranges", "bytes");
+  r.set("Content-Type", content_type_of(object, sc.content_type));
+
+  if (!head.if_none_match.empty() && if_none_match_hits(head.if_none_match, etag)) {
+    r.status = 304;
+    r.send_body = false;
+    r.body_length = 0;
+    return r;
+  }
+  r.body_offset = 0;
+  r.body_length = static_cast<size_t>(c.bytes);
+  const bool if_range_ok = head.if_range.empty() || head.if_range == etag;
+  ByteRange range{};
+  const RangeResult rr =
+      head.range.empty() || !if_range_ok ? RangeResult::none : parse_range(head.range, c.bytes, range);
+  if (rr == RangeResult::unsatisfiable) {
+    Response e = text_response(416, "range not satisfiable", 0);
+    e.set("Content-Range", "bytes */" + std::to_string(c.bytes));
+    return e;
+  }
+  if (rr == RangeResult::ok) {
+    r.status = 206;
+    r.body_offset = static_cast<size_t>(range.first);
+    r.body_length = static_cast<size_t>(range.last - range.first + 1);
+    r.set("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) +
+                               "/" + std::to_string(c.bytes));
+  }
+  if (head.method == Method::head) return r;  // Content-Length only: no store read
+  return Fetch{c.key, std::move(r), zone};
+}
+
+// The best candidate by (tier, magnitude, other keys, rank); rank is the pipeline's
+// position in the event config (pipelines no longer configured are skipped).
+CandidatePtr best_candidate(const EventConfig& ec, const SegmentState& seg) {
+  CandidatePtr best;
+  int best_rank = 0;
+  for (const auto& c : seg.candidates) {
+    const int rank = ec.pipeline_index(c->pipeline);
+    if (rank < 0) continue;
+    if (!best || better_defects(c->defects, best->defects) ||
+        (same_quality(c->defects, best->defects) && rank < best_rank)) {
+      best = c;
+      best_rank = rank;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+Outcome Origin::evaluate_segment(OriginThread& t, const RequestHead& head, EventState& event,
+                                 size_t si, int64_t n, const std::shared_ptr<HeldRequest>& held) {
+  const int64_t now = clock_.now_ms();
+  const EventConfig& ec = *event.config;
+  const StreamConfig& sc = ec.streams[si];
+  StreamState& ss = *event.streams[si];
+  const bool resumed = held && held->held_since_ms_ >= 0;
+  const ZoneDecision z = classify(ec, sc, n, now);
+  const ZoneLabel label = resumed ? held->zone_ : label_of(z.zone);
+
+  switch (z.zone) {
+    case Zone::expired:
+      return finish(t, label, text_response(410, "expired", z.ttl_ms, "expired"), held);
+    case Zone::not_yet:
+      return finish(t, label, text_response(404, "not yet", z.ttl_ms, "not-yet"), held);
+    case Zone::too_early:
+      return finish(t, label, text_response(404, "too early", z.ttl_ms, "too-early"), held);
+    case Zone::select:
+    case Zone::hold:
+      break;
+  }
+
+  std::unique_lock lock(ss.mu);
+  if (held && held->registered_) {
+    auto& w = ss.segments[n].waiters;
+    w.erase(std::remove(w.begin(), w.end(), held), w.end());
+    held->registered_ = false;
+  }
+  if (n <= ss.evicted_through) {
+    lock.unlock();
+    return finish(t, label, text_response(410, "evicted (store budget)", kExpiredTtlMs, "evicted"), held);
+  }
+  auto it = ss.segments.find(n);
+  SegmentState* seg = it == ss.segments.end() ? nullptr : &it->second;
+
+  auto serve = [&](CandidatePtr c, const char* reason) -> Outcome {
+    if (seg->committed.empty()) {
+      seg->committed = c->pipeline;
+      seg->committed_ms = now;
+      seg->reason = reason;
+      shared_metrics_.count("liveorigin_selections_total",
+                            "event=" + prom_label(ec.id) + ",stream=" + prom_label(sc.id) +
+                                ",pipeline=" + prom_label(c->pipeline) + ",reason=" + prom_label(reason));
+    }
+    if (seg->first_served_ms < 0) seg->first_served_ms = now;
+    Serve s{std::move(c), seg->version, 0, true};
+    lock.unlock();
+    s.ttl_ms = s.candidate->defects.clean() ? ec.dvr_window_s * 1000 : sc.segment_duration_ms;
+    if (!s.candidate->defects.clean()) t.counters().defective_served.add();
+    return finish(t, label, build_serve(head, sc, sc.segment_template, s, label), held);
+  };
+
+  if (seg && !seg->committed.empty()) {
+    if (const CandidatePtr* c = find_candidate(seg->candidates, seg->committed)) return serve(*c, "");
+  }
+  CandidatePtr best = seg ? best_candidate(ec, *seg) : nullptr;
+  if (best && best->defects.clean()) return serve(best, "clean");
+
+  const int64_t avail = avail_ms(sc, n);
+  if (z.zone == Zone::hold) {
+    // Not yet due: only a clean copy is served early; anything else waits for avail(n).
+    return hold_or_refuse(t, event, si, n, avail, held, label, lock);
+  }
+  const int64_t grace_end = avail + sc.selection_grace_ms;
+  const bool in_grace = now < grace_end;
+  bool other_live = false;  // a live pipeline that has not delivered n yet
+  bool any_live = false;
+  for (const auto& p : ec.pipelines) {
+    if (!ss.live(p.id, now, sc.pipeline_liveness_ms)) continue;
+    any_live = true;
+    if (!seg || !find_candidate(seg->candidates, p.id)) other_live = true;
+  }
+  if (best) {
+    if (in_grace && other_live) return hold_or_refuse(t, event, si, n, grace_end, held, label, lock);
+    return serve(best, "least-defective");
+  }
+  if (in_grace && any_live) return hold_or_refuse(t, event, si, n, grace_end, held, label, lock);
+  lock.unlock();
+  Response r = text_response(404, "missing", sc.segment_duration_ms, "missing");
+  r.set("Segment-Defects", "missing");
+  return finish(t, label, std::move(r), held);
+}
+
+Outcome Origin::hold_or_refuse(OriginThread& t, EventState& event, size_t si, int64_t n,
+                               int64_t wake_at_ms, const std::shared_ptr<HeldRequest>& held,
+                               ZoneLabel zone, std::unique_lock<std::mutex>& lock) {
+  const StreamConfig& sc = event.config->streams[si];
+  const int64_t now = clock_.now_ms();
+  auto refuse = [&](const char* why) -> Outcome {
+    lock.unlock();
+    Response r = text_response(404, why, not_yet_ttl_ms(sc, n, now), "not-yet");
+    return finish(t, zone, std::move(r), held);
+  };
+  if (!held || sc.hold_ms_max == 0) return refuse("not yet");
+  if (held->held_since_ms_ < 0) {
+    // A new hold takes a slot, if one is free; the count is only a bound, so a
+    // relaxed increment that may briefly overshoot by a thread is acceptable.
+    if (held_count_.fetch_add(1, std::memory_order_relaxed) >= config_.hold_requests_max) {
+      held_count_.fetch_sub(1, std::memory_order_relaxed);
+      t.counters().holds_refused.add();
+      return refuse("not yet (hold capacity reached)");
+    }
+    held->held_since_ms_ = now;
+    held->counted_ = true;
+    held->zone_ = zone;
+    held->stream_ = event.streams[si];
+    held->number_ = n;
+    t.counters().holds.add();
+  }
+  const int64_t deadline = held->held_since_ms_ + sc.hold_ms_max;
+  if (now >= deadline) {
+    t.counters().hold_timeouts.add();
+    return refuse("not yet (held for hold_ms_max)");
+  }
+  event.streams[si]->segments[n].waiters.push_back(held);
+  held->registered_ = true;
+  return Hold{std::min(wake_at_ms, deadline)};
+}
+
+Outcome Origin::finish(OriginThread& t, ZoneLabel zone, Outcome outcome,
+                       const std::shared_ptr<HeldRequest>& held) {
+  if (std::holds_alternative<Hold>(outcome)) return outcome;
+  Response* r = std::get_if<Response>(&outcome);
+  if (r == nullptr) r = &std::get<Fetch>(outcome).response;
+  if (held && held->counted_) {
+    append_ht(*r, clock_.now_ms() - held->held_since_ms_);
+    release_hold(held);
+  }
+  if (std::holds_alternative<Response>(outcome)) count(t, zone, r->status);
+  return outcome;
+}
+
+void Origin::release_hold(const std::shared_ptr<HeldRequest>& held) {
+  if (held->counted_) {
+    held->counted_ = false;
+    held_count_.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+void Origin::cancel(const std::shared_ptr<HeldRequest>& held) {
+  if (held->stream_) {
+    std::lock_guard lock(held->stream_->mu);
+    if (held->registered_) {
+      auto it = held->stream_->segments.find(held->number_);
+      if (it != held->stream_->segments.end()) {
+        auto& w = it->second.waiters;
+        w.erase(std::remove(w.begin(), w.end(), held), w.end());
+      }
+      held->registered_ = false;
+    }
+  }
+  release_hold(held);
+}
+
+Response Origin::complete_fetch(OriginThread& t, Fetch&& fetch, SharedBytes bytes) {
+  Response r = std::move(fetch.response);
+  if (!bytes || bytes->size() < r.body_offset + r.body_length) {
+    r = text_response(503, "object not in store, retry", 0, "store-miss");
+  } else {
+    r.body = std::move(bytes);
+    t.counters().bytes_served.add(r.body_length);
+  }
+  count(t, fetch.zone, r.status);
+  return r;
+}
+
+Outcome Origin::serve_plain_object(OriginThread& t, const RequestHead& head, EventState& event,
+                                   size_t si, std::string_view object) {
+  const int64_t now = clock_.now_ms();
+  const EventConfig& ec = *event.config;
+  const StreamConfig& sc = ec.streams[si];
+  StreamState& ss = *event.streams[si];
+  const int64_t ttl = sc.segment_duration_ms / 2;
+  CandidatePtr chosen;
+  {
+    std::lock_guard lock(ss.mu);
+    auto it = ss.objects.find(object);
+    if (it != ss.objects.end()) {
+      // The highest-rank live pipeline's copy; after the event, the highest-rank copy.
+      CandidatePtr any;
+      for (const auto& p : ec.pipelines) {
+        const CandidatePtr* c = find_candidate(it->second.copies, p.id);
+        if (!c) continue;
+        if (!any) any = *c;
+        if (ss.live(p.id, now, sc.pipeline_liveness_ms)) {
+          chosen = *c;
+          break;
+        }
+      }
+      if (!chosen) chosen = any;
+    }
+  }
+  if (!chosen) {
+    Response r = text_response(404, "not found", ttl, "not-found");
+    count(t, ZoneLabel::plain_object, 404);
+    return r;
+  }
+  Serve s{std::move(chosen), 0, ttl, false};
+  Outcome o = build_serve(head, sc, object, s, ZoneLabel::plain_object);
+  if (auto* r = std::get_if<Response>(&o)) count(t, ZoneLabel::plain_object, r->status);
+  return o;
+}
+
+// ---------------------------------------------------------------------------
+// Ingest
+
+Response Origin::reject_put(OriginThread& t, Response r) {
+  t.counters().puts[status_index(r.status)].add();
+  return r;
+}
+
+std::variant<Response, IngestTicket> Origin::begin_put(OriginThread& t, const RequestHead& head) {
+  auto target = parse_target(head.target);
+  if (!target) return reject_put(t, text_response(400, "bad request: " + target.error().message, 0));
+  const Route route = Route::of(std::move(*target));
+  std::string_view token;
+  std::string_view pipeline;
+  if (route.kind == Route::live_object) {
+    token = header_token(head.authorization);
+    pipeline = head.live_pipeline;
+  } else if (route.kind == Route::ingest_prefix) {
+    token = route.token;
+    pipeline = route.pipeline;
+  } else {
+    return reject_put(t, text_response(404, "no such ingest path", 0));
+  }
+
+  if (token.empty()) {
+    Response r = text_response(401, "ingest token required", 0);
+    r.set("WWW-Authenticate", "Bearer realm=\"liveorigin-ingest\"");
+    return reject_put(t, std::move(r));
+  }
+  const IngestToken* tok = nullptr;
+  for (const auto& it : config_.auth.ingest_tokens) {
+    if (it.token == token) tok = &it;
+  }
+  if (!tok) {
+    Response r = text_response(401, "unknown ingest token", 0);
+    r.set("WWW-Authenticate", "Bearer realm=\"liveorigin-ingest\", error=\"invalid_token\"");
+    return reject_put(t, std::move(r));
+  }
+  if (pipeline.empty()) return reject_put(t, text_response(400, "Live-Pipeline header required", 0));
+
+  const Registry& reg = registry(t);
+  const auto eit = reg.events.find(route.event);
+  if (eit == reg.events.end()) {
+    return reject_put(t, text_response(404, "unknown event", 0, "unknown-event"));
+  }
+  const std::shared_ptr<EventState>& event = eit->second;
+  const EventConfig& ec = *event->config;
+  const int si = event->find_stream(route.stream);
+  if (si < 0) return reject_put(t, text_response(404, "unknown stream", 0, "unknown-stream"));
+  const StreamConfig& sc = ec.streams[si];
+  const int pi = ec.pipeline_index(pipeline);
+  if (pi < 0) {
+    return reject_put(t, text_response(403, "pipeline '" + std::string(pipeline) +
+                                                 "' is not configured for this event", 0));
+  }
+  if ((!tok->events.empty() && !contains(tok->events, ec.id)) ||
+      (!tok->pipelines.empty() && !contains(tok->pipelines, pipeline))) {
+    return reject_put(t, text_response(403, "token not allowed for this event or pipeline", 0));
+  }
+  if (head.content_length && *head.content_length > static_cast<uint64_t>(config_.body_limit_bytes)) {
+    return reject_put(t, text_response(413, "body larger than body_limit_bytes (" +
+                                                std::to_string(config_.body_limit_bytes) + ")", 0));
+  }
+
+  IngestTicket ticket;
+  if (!head.segment_defects.empty()) {
+    auto d = parse_segment_defects(head.segment_defects);
+    if (!d) return reject_put(t, text_response(400, d.error().message, 0));
+    ticket.defects = std::move(*d);
+  }
+  if (!head.repr_digest.empty()) {
+    auto d = parse_repr_digest(head.repr_digest);
+    if (!d) return reject_put(t, text_response(400, d.error().message, 0));
+    ticket.expected = std::move(*d);
+  }
+
+  const int64_t now = clock_.now_ms();
+  StreamState& ss = *event->streams[si];
+  if (auto raw = sc.parsed_template.match(route.object)) {
+    const int64_t n = *raw + ec.pipelines[pi].number_offset;
+    const int64_t edge = live_edge(sc, now);
+    const int64_t floor = dvr_floor(ec, sc, edge);
+    if (n < floor) {
+      return reject_put(t, text_response(422, "segment " + std::to_string(n) +
+                                                  " is older than the DVR window (oldest " +
+                                                  std::to_string(floor) + ")", 0, "expired"));
+    }
+    if (n > edge + sc.ingest_ahead_segments) {
+      return reject_put(t, text_response(422, "segment " + std::to_string(n) + " is more than " +
+                                                  std::to_string(sc.ingest_ahead_segments) +
+                                                  " ahead of the live edge (" + std::to_string(edge) + ")",
+                                              0, "too-early"));
+    }
+    ticket.number = n;
+  } else {
+    ticket.object = std::string(route.object);
+  }
+  {
+    std::lock_guard lock(ss.mu);
+    if (ticket.number && *ticket.number <= ss.evicted_through) {
+      return reject_put(t, text_response(422, "segment was evicted for the store budget", 0, "evicted"));
+    }
+    ss.mark_live(pipeline, now);
+  }
+  ticket.event = event;
+  ticket.stream = event->streams[si];
+  ticket.pipeline = std::string(pipeline);
+  ticket.want_sha512 = !ticket.expected.sha512.empty();
+  ticket.body_limit = config_.body_limit_bytes;
+  ticket.started_ms = now;
+  return ticket;
+}
+
+std::string Origin::next_key(const IngestTicket& ticket) {
+  const EventConfig& ec = *ticket.event->config;
+  std::string stream_id;
+  for (size_t i = 0; i < ticket.event->streams.size(); ++i) {
+    if (ticket.event->streams[i] == ticket.stream) stream_id = ec.streams[i].id;
+  }
+  std::string key = ec.id + "/" + stream_id + "/";
+  key += ticket.number ? std::to_string(*ticket.number) : "o/" + ticket.object;
+  key += "/" + ticket.pipeline + "/" + std::to_string(++key_counter_);
+  return key;
+}
+
+std::variant<Response, StoreWrite> Origin::finish_put(OriginThread& t, IngestTicket&& ticket,
+                                                      SharedBytes body,
+                                                      const BodyHasher::Final& hashes) {
+  assert(body);
+  const std::string mismatch = verify_digest(ticket.expected, hashes);
+  if (!mismatch.empty()) return reject_put(t, text_response(400, mismatch, 0));
+  if (static_cast<int64_t>(body->size()) > ticket.body_limit) {
+    return reject_put(t, text_response(413, "body larger than body_limit_bytes", 0));
+  }
+  const int64_t size = static_cast<int64_t>(body->size());
+  const int64_t now = clock_.now_ms();
+
+  std::lock_guard ingest(ingest_mu_);
+  StreamState& ss = *ticket.stream;
+  bool replaces = false;
+  {
+    std::lock_guard lock(ss.mu);
+    std::vector<CandidatePtr>* copies;
+    std::vector<std::string>* pending;
+    const std::string* committed = nullptr;
+    if (ticket.number) {
+      if (*ticket.number <= ss.evicted_through) {
+        return reject_put(t, text_response(422, "segment was evicted for the store budget", 0, "evicted"));
+      }
+      SegmentState& seg = ss.segments[*ticket.number];
+      copies = &seg.candidates;
+      pending = &seg.pending;
+      committed = &seg.committed;
+    } else {
+      PlainObjectState& obj = ss.objects[ticket.object];
+      copies = &obj.copies;
+      pending = &obj.pending;
+    }
+    if (contains(*pending, ticket.pipeline)) {
+      return reject_put(t, text_response(409, "an upload of this object from pipeline '" +
+                                                  ticket.pipeline + "' is in progress", 0));
+    }
+    if (const CandidatePtr* existing = find_candidate(*copies, ticket.pipeline)) {
+      if ((*existing)->sha256 == hashes.sha256) {
+        ss.mark_live(ticket.pipeline, now);
+        return reject_put(t, empty_response(204, 0));  // a retry of what we hold
+      }
+      if (committed && *committed == ticket.pipeline && (*existing)->defects.clean()) {
+        return reject_put(t, text_response(409, "different bytes for a committed clean segment; "
+                                                "change it through invalidation", 0));
+      }
+      replaces = true;
+    }
+    pending->push_back(ticket.pipeline);
+  }
+  if (!reserve_locked(t, size, now)) {
+    std::lock_guard lock(ss.mu);
+    if (ticket.number) {
+      erase_string(ss.segments[*ticket.number].pending, ticket.pipeline);
+    } else {
+      erase_string(ss.objects[ticket.object].pending, ticket.pipeline);
+    }
+    return reject_put(t, text_response(507, "store budget exhausted (store.budget_bytes)", 0));
+  }
+  StoreWrite w;
+  w.key = next_key(ticket);
+  w.ticket = std::move(ticket);
+  w.bytes = std::move(body);
+  w.sha256 = hashes.sha256;
+  w.replaces = replaces;
+  w.reserved_bytes = size;
+  t.counters().bytes_ingested.add(static_cast<uint64_t>(size));
+  return w;
+}
+
+bool Origin::reserve_locked(OriginThread& t, int64_t bytes, int64_t now_ms) {
+  if (bytes > config_.store.budget_bytes) return false;
+  while (stored_bytes_ + bytes > config_.store.budget_bytes && !by_age_.empty()) {
+    const auto [avail, stream, n] = *by_age_.begin();
+    std::lock_guard lock(stream->mu);
+    if (avail + stream->live_protect_ms > now_ms) return false;  // never evict the live window
+    auto it = stream->segments.find(n);
+    if (it != stream->segments.end() && !it->second.pending.empty()) return false;  // mid-write
+    by_age_.erase(by_age_.begin());
+    if (it == stream->segments.end()) continue;
+    for (const auto& c : it->second.candidates) {
+      stored_bytes_ -= c->bytes;
+      t.effects_.erase.push_back(c->key);
+    }
+    for (auto& w : it->second.waiters) {
+      w->registered_ = false;
+      t.effects_.wake.push_back(std::move(w));
+    }
+    stream->segments.erase(it);
+    stream->evicted_through = std::max(stream->evicted_through, n);
+    shared_metrics_.count("liveorigin_evicted_segments_total", "");
+  }
+  if (stored_bytes_ + bytes > config_.store.budget_bytes) return false;
+  stored_bytes_ += bytes;
+  return true;
+}
+
+Response Origin::complete_put(OriginThread& t, StoreWrite&& w, bool stored) {
+  const IngestTicket& ticket = w.ticket;
+  const int64_t now = clock_.now_ms();
+  const EventConfig& ec = *ticket.event->config;
+  StreamState& ss = *ticket.stream;
+  std::string stream_id;
+  const StreamConfig* sc = nullptr;
+  for (size_t i = 0; i < ticket.event->streams.size(); ++i) {
+    if (ticket.event->streams[i] == ticket.stream) sc = &ec.streams[i];
+  }
+  assert(sc);
+
+  std::lock_guard ingest(ingest_mu_);
+  if (!stored) {
+    stored_bytes_ -= w.reserved_bytes;
+    std::lock_guard lock(ss.mu);
+    if (ticket.number) {
+      erase_string(ss.segments[*ticket.number].pending, ticket.pipeline);
+    } else {
+      erase_string(ss.objects[ticket.object].pending, ticket.pipeline);
+    }
+    return reject_put(t, text_response(503, "store write failed; retry", 0));
+  }
+
+  auto fresh = std::make_shared<Candidate>();
+  fresh->pipeline = ticket.pipeline;
+  fresh->defects = ticket.defects;
+  fresh->arrived_ms = now;
+  fresh->bytes = w.reserved_bytes;
+  fresh->sha256 = w.sha256;
+  fresh->key = w.key;
+
+  int64_t version = 0;
+  {
+    std::lock_guard lock(ss.mu);
+    ss.mark_live(ticket.pipeline, now);
+    std::vector<CandidatePtr>* copies;
+    if (ticket.number) {
+      const int64_t n = *ticket.number;
+      SegmentState& seg = ss.segments[n];
+      erase_string(seg.pending, ticket.pipeline);
+      copies = &seg.candidates;
+      bool replaced_committed = false;
+      if (CandidatePtr* old = const_cast<CandidatePtr*>(find_candidate(*copies, ticket.pipeline))) {
+        stored_bytes_ -= (*old)->bytes;
+        t.effects_.erase.push_back((*old)->key);
+        replaced_committed = seg.committed == ticket.pipeline;
+        *old = fresh;
+      } else {
+        copies->push_back(fresh);
+      }
+      if (seg.indexed_avail_ms < 0) {
+        seg.indexed_avail_ms = avail_ms(*sc, n);
+        by_age_.emplace(seg.indexed_avail_ms, &ss, n);
+      }
+      // A committed defective choice moves to a strictly better candidate; a replaced
+      // committed candidate is re-chosen. Either way the bytes served change: new version.
+      if (!seg.committed.empty()) {
+        const CandidatePtr* cur = find_candidate(seg.candidates, seg.committed);
+        const CandidatePtr best = best_candidate(ec, seg);
+        const bool upgrade = cur && !replaced_committed && !(*cur)->defects.clean() && best &&
+                             better_defects(best->defects, (*cur)->defects);
+        if ((upgrade || replaced_committed) && best) {
+          seg.committed = best->pipeline;
+          seg.committed_ms = now;
+          seg.reason = upgrade ? "upgraded" : "replaced";
+          seg.version = ticket.event->runtime->version.fetch_add(1) + 1;
+          shared_metrics_.count("liveorigin_selections_total",
+                                "event=" + prom_label(ec.id) + ",stream=" + prom_label(sc->id) +
+                                    ",pipeline=" + prom_label(best->pipeline) +
+                                    ",reason=" + prom_label(seg.reason));
+        }
+      }
+      version = seg.version;
+      for (auto& h : seg.waiters) {
+        h->registered_ = false;
+        t.effects_.wake.push_back(std::move(h));
+      }
+      seg.waiters.clear();
+    } else {
+      PlainObjectState& obj = ss.objects[ticket.object];
+      erase_string(obj.pending, ticket.pipeline);
+      if (CandidatePtr* old = const_cast<CandidatePtr*>(find_candidate(obj.copies, ticket.pipeline))) {
+        stored_bytes_ -= (*old)->bytes;
+        t.effects_.erase.push_back((*old)->key);
+        *old = fresh;
+      } else {
+        obj.copies.push_back(fresh);
+      }
+      // Epoch-locked pipelines should produce identical init segments.
+      if (!is_manifest(ticket.object)) {
+        for (const auto& c : obj.copies) {
+          if (c->pipeline != ticket.pipeline && c->sha256 != fresh->sha256) {
+            shared_metrics_.count("liveorigin_init_mismatch_total",
+                                  "event=" + prom_label(ec.id) + ",stream=" + prom_label(sc->id));
+            if (log_) {
+              log_("init mismatch: " + ec.id + "/" + sc->id + "/" + ticket.object + " from pipeline " +
+                   ticket.pipeline + " differs from pipeline " + c->pipeline);
+            }
+            break;
+          }
+        }
+      }
+    }
+  }
+  expire_locked(t, *ticket.event, now);
+
+  Response r = w.replaces ? empty_response(204, 0) : text_response(201, "created", 0);
+  if (ticket.number) r.set("Live-Version", std::to_string(version));
+  t.counters().puts[status_index(r.status)].add();
+  return r;
+}
+
+void Origin::expire_locked(OriginThread& t, EventState& event, int64_t now_ms) {
+  const EventConfig& ec = *event.config;
+  for (size_t i = 0; i < ec.streams.size(); ++i) {
+    const StreamConfig& sc = ec.streams[i];
+    StreamState& ss = *event.streams[i];
+    const int64_t floor = dvr_floor(ec, sc, live_edge(sc, now_ms));
+    std::lock_guard lock(ss.mu);
+    while (!ss.segments.empty() && ss.segments.begin()->first < floor) {
+      SegmentState& seg = ss.segments.begin()->second;
+      if (!seg.pending.empty()) break;  // its store write completes first
+      for (const auto& c : seg.candidates) {
+        stored_bytes_ -= c->bytes;
+        t.effects_.erase.push_back(c->key);
+      }
+      if (seg.indexed_avail_ms >= 0) by_age_.erase({seg.indexed_avail_ms, &ss, ss.segments.begin()->first});
+      for (auto& w : seg.waiters) {
+        w->registered_ = false;
+        t.effects_.wake.push_back(std::move(w));
+      }
+      ss.segments.erase(ss.segments.begin());
+    }
+  }
+}
+
+void Origin::tick(OriginThread& t) {
+  const Registry& reg = registry(t);
+  const int64_t now = clock_.now_ms();
+  std::lock_guard ingest(ingest_mu_);
+  for (const auto& [id, event] : reg.events) expire_locked(t, *event, now);
+}
+
+void Origin::drop_stream_locked(OriginThread& t, StreamState& ss) {
+  std::lock_guard lock(ss.mu);
+  for (auto& [n, seg] : ss.segments) {
+    for (const auto& c : seg.candidates) {
+      stored_bytes_ -= c->bytes;
+      t.effects_.erase.push_back(c->key);
+    }
+    if (seg.indexed_avail_ms >= 0) by_age_.erase({seg.indexed_avail_ms, &ss, n});
+    for (auto& w : seg.waiters) {
+      w->registered_ = false;
+      t.effects_.wake.push_back(std::move(w));
+    }
+  }
+  for (auto& [name, obj] : ss.objects) {
+    for (const auto& c : obj.copies) {
+      stored_bytes_ -= c->bytes;
+      t.effects_.erase.push_back(c->key);
+    }
+  }
+  ss.segments.clear();
+  ss.objects.clear();
+}
+
+// ---------------------------------------------------------------------------
+// Timeline, admin, metrics
+
+Response Origin::timeline(OriginThread& t, const Route& route) {
+  const Registry& reg = registry(t);
+  const auto eit = reg.events.find(route.event);
+  if (eit == reg.events.end()) return text_response(404, "unknown event", kUnknownTtlMs, "unknown-event");
+  const EventConfig& ec = *eit->second->config;
+  const int64_t now = clock_.now_ms();
+  boost::json::array streams;
+  int64_t ttl = std::numeric_limits<int64_t>::max();
+  for (const auto& s : ec.streams) {
+    const int64_t edge = live_edge(s, now);
+    ttl = std::min(ttl, avail_ms(s, edge + 1) - now);
+    streams.push_back(boost::json::object{
+        {"id", s.id},
+        {"segment_template", s.segment_template},
+        {"segment_duration_ms", s.segment_duration_ms},
+        {"start_number", s.start_number},
+        {"availability_start_ms", s.availability_start_ms},
+        {"publish_latency_ms", s.publish_latency_ms},
+        {"hold_window_ms", s.hold_window_ms},
+        {"lookahead_segments", s.lookahead_segments},
+        {"dvr_segments", ec.dvr_segments(s)},
+        {"live_edge", edge},
+        {"live_edge_avail_ms", avail_ms(s, edge)},
+        {"oldest", dvr_floor(ec, s, edge)},
+    });
+  }
+  boost::json::object body{{"event", ec.id}, {"now_ms", now}, {"streams", std::move(streams)}};
+  // Cacheable until the next edge moves: a CDN filtering from it stays exact.
+  return json_response(200, body, ttl == std::numeric_limits<int64_t>::max() ? 0 : ttl);
+}
+
+Response Origin::handle_admin(OriginThread& t, const RequestHead& head, const Route& route,
+                              std::string_view body) {
+  const std::string_view token = header_token(head.authorization);
+  if (token.empty() || !contains(config_.auth.admin_tokens, token)) {
+    Response r = text_response(401, token.empty() ? "admin token required" : "unknown admin token", 0);
+    r.set("WWW-Authenticate", "Bearer realm=\"liveorigin-admin\"");
+    return r;
+  }
+  auto not_allowed = [](std::string_view allow) {
+    Response r = text_response(405, "method not allowed", 0);
+    r.set("Allow", std::string(allow));
+    return r;
+  };
+  const Registry& reg = registry(t);
+  switch (route.kind) {
+    case Route::admin_events: {
+      if (head.method != Method::get && head.method != Method::head) return not_allowed("GET, HEAD");
+      boost::json::array events;
+      for (const auto& [id, e] : reg.events) events.push_back(to_json(*e->config));
+      return json_response(200, events);
+    }
+    case Route::admin_event:
+      switch (head.method) {
+        case Method::get:
+        case Method::head: {
+          const auto it = reg.events.find(route.event);
+          if (it == reg.events.end()) return text_response(404, "unknown event", 0, "unknown-event");
+          return json_response(200, to_json(*it->second->config));
+        }
+        case Method::put: return admin_put_event(t, route.event, body);
+        case Method::del: return admin_delete_event(t, route.event);
+        default: return not_allowed("GET, HEAD, PUT, DELETE");
+      }
+    case Route::admin_segment:
+      if (head.method != Method::get && head.method != Method::head) return not_allowed("GET, HEAD");
+      return admin_segment_audit(t, route);
+    default:
+      return text_response(404, "no such path", 0);
+  }
+}
+
+Response Origin::admin_put_event(OriginThread& t, std::string_view id, std::string_view body) {
+  if (!is_valid_id(id)) return text_response(400, "invalid event id", 0);
+  auto parsed = parse_event_config(body, "request body", id);
+  if (!parsed) return text_response(400, parsed.error().message, 0);
+  std::lock_guard ingest(ingest_mu_);
+  auto next = std::make_shared<Registry>();
+  bool existed = false;
+  {
+    std::lock_guard lock(registry_mu_);
+    *next = *registry_;
+  }
+  std::shared_ptr<EventState> previous;
+  if (auto it = next->events.find(id); it != next->events.end()) {
+    previous = it->second;
+    existed = true;
+  }
+  auto state = make_event_state(*parsed, previous.get());
+  if (previous) {
+    for (size_t i = 0; i < previous->streams.size(); ++i) {
+      if (state->find_stream(previous->config->streams[i].id) < 0) {
+        drop_stream_locked(t, *previous->streams[i]);
+      }
+    }
+  }
+  next->events[std::string(id)] = state;
+  publish_registry(std::move(next));
+  if (log_) log_(std::string(existed ? "event replaced: " : "event created: ") + std::string(id));
+  return json_response(existed ? 200 : 201, to_json(*state->config));
+}
+
+Response Origin::admin_delete_event(OriginThread& t, std::string_view id) {
+  std::lock_guard ingest(ingest_mu_);
+  auto next = std::make_shared<Registry>();
+  {
+    std::lock_guard lock(registry_mu_);
+    *next = *registry_;
+  }
+  auto it = next->events.find(id);
+  if (it == next->events.end()) return text_response(404, "unknown event", 0, "unknown-event");
+  for (const auto& s : it->second->streams) drop_stream_locked(t, *s);
+  next->events.erase(it);
+  publish_registry(std::move(next));
+  if (log_) log_("event deleted: " + std::string(id));
+  return empty_response(204, 0);
+}
+
+Response Origin::admin_segment_audit(OriginThread& t, const Route& route) {
+  const Registry& reg = registry(t);
+  const auto eit = reg.events.find(route.event);
+  if (eit == reg.events.end()) return text_response(404, "unknown event", 0, "unknown-event");
+  EventState& event = *eit->second;
+  const int si = event.find_stream(route.stream);
+  if (si < 0) return text_response(404, "unknown stream", 0, "unknown-stream");
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(route.number.data(), route.number.data() + route.number.size(), n);
+  if (ec != std::errc() || p != route.number.data() + route.number.size()) {
+    return text_response(400, "segment number must be an integer", 0);
+  }
+  const StreamConfig& sc = event.config->streams[si];
+  StreamState& ss = *event.streams[si];
+  const int64_t now = clock_.now_ms();
+  boost::json::array candidates;
+  boost::json::value choice = nullptr;
+  boost::json::array pending;
+  int64_t version = 0;
+  int64_t first_served = -1;
+  size_t waiting = 0;
+  {
+    std::lock_guard lock(ss.mu);
+    auto it = ss.segments.find(n);
+    if (it != ss.segments.end()) {
+      const SegmentState& seg = it->second;
+      for (const auto& c : seg.candidates) candidates.push_back(candidate_json(*c));
+      for (const auto& p : seg.pending) pending.push_back(boost::json::value(p));
+      if (!seg.committed.empty()) {
+        choice = boost::json::object{{"pipeline", seg.committed},
+                                     {"committed_ms", seg.committed_ms},
+                                     {"reason", seg.reason}};
+      }
+      version = seg.version;
+      first_served = seg.first_served_ms;
+      waiting = seg.waiters.size();
+    }
+  }
+  const ZoneDecision z = classify(*event.config, sc, n, now);
+  static constexpr const char* kZones[] = {"expired", "select", "hold", "not-yet", "too-early"};
+  boost::json::object body{
+      {"event", event.config->id},
+      {"stream", sc.id},
+      {"number", n},
+      {"object", sc.parsed_template.format(n < 0 ? 0 : n)},
+      {"media_start_ms", media_start_ms(sc, n)},
+      {"avail_ms", avail_ms(sc, n)},
+      {"zone", kZones[static_cast<int>(z.zone)]},
+      {"live_edge", z.edge},
+      {"version", version},
+      {"candidates", std::move(candidates)},
+      {"pending", std::move(pending)},
+      {"choice", std::move(choice)},
+      {"first_served_ms", first_served},
+      {"held_requests", waiting},
+  };
+  return json_response(200, body);
+}
+
+Response Origin::metrics_text(OriginThread& t) {
+  std::vector<std::shared_ptr<ThreadCounters>> threads;
+  {
+    std::lock_guard lock(threads_mu_);
+    threads = thread_counters_;
+  }
+  constexpr size_t kZonesCount = static_cast<size_t>(ZoneLabel::count_);
+  auto status_label = [](size_t s) {
+    return s == kStatusOther ? std::string("other") : std::to_string(kStatusCodes[s]);
+  };
+  std::string out;
+  out += "# HELP liveorigin_requests_total Requests answered (not ingest PUTs), by zone and status.\n";
+  out += "# TYPE liveorigin_requests_total counter\n";
+  for (size_t z = 0; z < kZonesCount; ++z) {
+    for (size_t s = 0; s <= kStatusOther; ++s) {
+      uint64_t v = 0;
+      for (const auto& c : threads) v += c->requests[z][s].get();
+      if (v == 0) continue;
+      out += "liveorigin_requests_total{zone=\"";
+      out += to_string(static_cast<ZoneLabel>(z));
+      out += "\",status=\"" + status_label(s) + "\"} " + std::to_string(v) + "\n";
+    }
+  }
+  out += "# HELP liveorigin_puts_total Ingest PUTs, by answer.\n";
+  out += "# TYPE liveorigin_puts_total counter\n";
+  for (size_t s = 0; s <= kStatusOther; ++s) {
+    uint64_t v = 0;
+    for (const auto& c : threads) v += c->puts[s].get();
+    if (v != 0) out += "liveorigin_puts_total{status=\"" + status_label(s) + "\"} " + std::to_string(v) + "\n";
+  }
+  auto sum = [&](Counter ThreadCounters::*field) {
+    uint64_t v = 0;
+    for (const auto& c : threads) v += ((*c).*field).get();
+    return std::to_string(v);
+  };
+  auto counter = [&](const char* name, const char* help, Counter ThreadCounters::*field) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+           sum(field) + "\n";
+  };
+  counter("liveorigin_defective_served_total", "Responses that served a defective candidate.",
+          &ThreadCounters::defective_served);
+  counter("liveorigin_served_bytes_total", "Body bytes of object responses.", &ThreadCounters::bytes_served);
+  counter("liveorigin_ingested_bytes_total", "Body bytes of accepted PUTs.", &ThreadCounters::bytes_ingested);
+  counter("liveorigin_holds_total", "Requests held until their segment was published.",
+          &ThreadCounters::holds);
+  counter("liveorigin_hold_timeouts_total", "Held requests answered not-yet after hold_ms_max.",
+          &ThreadCounters::hold_timeouts);
+  counter("liveorigin_holds_refused_total", "Requests not held because hold_requests_max were waiting.",
+          &ThreadCounters::holds_refused);
+  out += "# HELP liveorigin_held_requests Requests waiting now.\n# TYPE liveorigin_held_requests gauge\n";
+  out += "liveorigin_held_requests " + std::to_string(held_requests()) + "\n";
+  out += "# HELP liveorigin_store_bytes Bytes of objects held in the store.\n# TYPE liveorigin_store_bytes gauge\n";
+  out += "liveorigin_store_bytes " + std::to_string(stored_bytes()) + "\n";
+  out += "# TYPE liveorigin_store_budget_bytes gauge\nliveorigin_store_budget_bytes " +
+         std::to_string(config_.store.budget_bytes) + "\n";
+  out += "# TYPE liveorigin_draining gauge\nliveorigin_draining " + std::string(draining() ? "1" : "0") + "\n";
+  shared_metrics_.append_text(out);
+  Response r;
+  r.set_text(std::move(out), "text/plain; version=0.0.4; charset=utf-8");
+  set_cache_ttl(r, 0);
+  return r;
+}
+
+}  // namespace liveorigin

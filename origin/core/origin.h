@@ -1,0 +1,246 @@
+// The origin core: every decision of DESIGN §2 (zones, selection, commit, holds,
+// ingest rules, admin API) as a state machine with no I/O and no wall clock.
+//
+// A driver (the Beast server, or the virtual-time simulator) feeds it requests,
+// bodies and store completions and carries out what it answers:
+//
+//   handle()        -> Response | Fetch (read the store, then complete_fetch) | Hold
+//   begin_put()     -> Response (rejected before the body) | IngestTicket (read the body)
+//   finish_put()    -> Response (rejected after the body) | StoreWrite (write, then complete_put)
+//   complete_put()  -> Response (the acknowledgement)
+//
+// Secondary actions produced by a call (wake these held requests, erase these store
+// keys) are collected in the caller's OriginThread; the driver takes them with
+// take_effects() after each call and carries them out outside any core lock.
+//
+// Time comes only from the injected Clock. Thread-safety: Origin is safe to call
+// from many threads, each with its own OriginThread. The GET path takes no global
+// lock: it reads a per-thread snapshot of the event registry and locks one stream.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <variant>
+#include <vector>
+
+#include "origin/core/clock.h"
+#include "origin/core/config.h"
+#include "origin/core/defects.h"
+#include "origin/core/digest.h"
+#include "origin/core/messages.h"
+#include "origin/core/metrics.h"
+
+namespace liveorigin {
+
+struct EventState;
+struct StreamState;
+struct Registry;
+class Origin;
+
+// A request the core decided to hold. The driver subclasses it; the core keeps a
+// reference while the request waits for its segment.
+class HeldRequest {
+ public:
+  virtual ~HeldRequest() = default;
+  // Called by the driver (never by the core) for each waiter in Effects::wake. The
+  // implementation must call Origin::handle again for this request on its own
+  // executor, not from inside wake().
+  virtual void wake() = 0;
+
+ private:
+  friend class Origin;
+  // Guarded by the owning stream's mutex.
+  bool registered_ = false;
+  // Written only by calls made for this request (serialized by its driver).
+  int64_t held_since_ms_ = -1;
+  bool counted_ = false;  // occupies one of hold_requests_max slots
+  ZoneLabel zone_ = ZoneLabel::hold;
+  std::shared_ptr<StreamState> stream_;
+  int64_t number_ = 0;
+};
+
+// Secondary actions to carry out after a call, in any order.
+struct Effects {
+  std::vector<std::shared_ptr<HeldRequest>> wake;
+  std::vector<std::string> erase;  // store keys no longer referenced
+
+  bool empty() const { return wake.empty() && erase.empty(); }
+};
+
+// Per-driver-thread context: registry snapshot, counters and pending effects.
+// Used by one thread at a time.
+class OriginThread {
+ public:
+  ~OriginThread();
+  Effects take_effects() { return std::exchange(effects_, {}); }
+  ThreadCounters& counters() { return *counters_; }
+
+ private:
+  friend class Origin;
+  OriginThread() = default;
+  uint64_t registry_gen_ = ~uint64_t{0};
+  std::shared_ptr<const Registry> registry_;
+  std::shared_ptr<ThreadCounters> counters_;
+  Effects effects_;
+};
+
+// Read `key` from the store; then complete_fetch() fills the body.
+struct Fetch {
+  std::string key;
+  Response response;  // complete except the body pointer; body_offset/length already set
+  ZoneLabel zone = ZoneLabel::select;  // for metrics, counted when the fetch completes
+};
+
+// Keep the request until `wake_at_ms` (or an earlier wake()), then call handle() again.
+struct Hold {
+  int64_t wake_at_ms;
+};
+
+using Outcome = std::variant<Response, Fetch, Hold>;
+
+// An accepted ingest PUT whose body the driver now reads (at most body_limit bytes),
+// hashing it with BodyHasher(want_sha512).
+struct IngestTicket {
+  std::shared_ptr<EventState> event;
+  std::shared_ptr<StreamState> stream;
+  std::optional<int64_t> number;  // in the origin's numbering (number_offset applied)
+  std::string object;             // plain object name when !number
+  std::string pipeline;
+  Defects defects;
+  ExpectedDigest expected;
+  bool want_sha512 = false;
+  int64_t body_limit = 0;
+  int64_t started_ms = 0;
+};
+
+// Write `bytes` under `key`, then call complete_put() with the outcome.
+struct StoreWrite {
+  IngestTicket ticket;
+  std::string key;
+  SharedBytes bytes;
+  Sha256 sha256{};
+  bool replaces = false;  // 204 rather than 201
+  int64_t reserved_bytes = 0;
+};
+
+class Origin {
+ public:
+  using Logger = std::function<void(std::string_view)>;
+
+  // `clock` must outlive the Origin. `config.events` are the initial events.
+  Origin(const Clock& clock, OriginConfig config, Logger log = {});
+  ~Origin();
+  Origin(const Origin&) = delete;
+  Origin& operator=(const Origin&) = delete;
+
+  std::unique_ptr<OriginThread> make_thread();
+
+  // True for PUTs whose body is a media object (/live/... or /ingest/...): the driver
+  // streams those through begin_put/finish_put instead of handle().
+  bool is_ingest(const RequestHead& head) const;
+
+  // Everything but ingest PUTs. `body` is the (small) request body, for admin calls.
+  // `held` is the request's waiter, kept by the core only when the outcome is Hold;
+  // pass the same waiter again when resuming after wake() or at wake_at_ms.
+  Outcome handle(OriginThread& t, const RequestHead& head, std::string_view body,
+                 const std::shared_ptr<HeldRequest>& held);
+
+  // `bytes` null means the store did not have the key (503, a transient race with
+  // replacement or eviction).
+  Response complete_fetch(OriginThread& t, Fetch&& fetch, SharedBytes bytes);
+
+  // The client went away: frees the hold slot.
+  void cancel(const std::shared_ptr<HeldRequest>& held);
+
+  std::variant<Response, IngestTicket> begin_put(OriginThread& t, const RequestHead& head);
+  std::variant<Response, StoreWrite> finish_put(OriginThread& t, IngestTicket&& ticket,
+                                                SharedBytes body, const BodyHasher::Final& hashes);
+  Response complete_put(OriginThread& t, StoreWrite&& write, bool stored);
+
+  // Periodic housekeeping (the driver calls it about once a second): expires
+  // segments that left the DVR window.
+  void tick(OriginThread& t);
+
+  // Counts a request the transport answered itself (unparseable, too large, timed out).
+  void count_transport_reject(OriginThread& t, int status);
+
+  // /healthz answers 503 from now on.
+  void set_draining();
+  bool draining() const { return draining_.load(std::memory_order_acquire); }
+
+  int64_t held_requests() const { return held_count_.load(std::memory_order_relaxed); }
+  int64_t stored_bytes() const;
+  const OriginConfig& config() const { return config_; }
+  const Clock& clock() const { return clock_; }
+
+ private:
+  struct Route;
+  struct Selection;
+
+  const Registry& registry(OriginThread& t);
+  void publish_registry(std::shared_ptr<const Registry> next);
+
+  Outcome handle_live_get(OriginThread& t, const RequestHead& head, const Route& route,
+                          const std::shared_ptr<HeldRequest>& held);
+  Outcome evaluate_segment(OriginThread& t, const RequestHead& head, EventState& event,
+                           size_t stream_index, int64_t n, const std::shared_ptr<HeldRequest>& held);
+  Outcome serve_plain_object(OriginThread& t, const RequestHead& head, EventState& event,
+                             size_t stream_index, std::string_view object);
+  Outcome hold_or_refuse(OriginThread& t, EventState& event, size_t stream_index, int64_t n,
+                         int64_t wake_at_ms, const std::shared_ptr<HeldRequest>& held, ZoneLabel zone,
+                         std::unique_lock<std::mutex>& stream_lock);
+  Outcome finish(OriginThread& t, ZoneLabel zone, Outcome outcome,
+                 const std::shared_ptr<HeldRequest>& held);
+  void release_hold(const std::shared_ptr<HeldRequest>& held);
+
+  Response handle_admin(OriginThread& t, const RequestHead& head, const Route& route,
+                        std::string_view body);
+  Response admin_put_event(OriginThread& t, std::string_view id, std::string_view body);
+  Response admin_delete_event(OriginThread& t, std::string_view id);
+  Response admin_segment_audit(OriginThread& t, const Route& route);
+  Response timeline(OriginThread& t, const Route& route);
+  Response metrics_text(OriginThread& t);
+
+  Response reject_put(OriginThread& t, Response r);
+  // Drops segments below the DVR floor of every stream of `event`. Caller holds ingest_mu_.
+  void expire_locked(OriginThread& t, EventState& event, int64_t now_ms);
+  // Makes room for `bytes`; false if even evicting everything evictable would not.
+  bool reserve_locked(OriginThread& t, int64_t bytes, int64_t now_ms);
+  void drop_stream_locked(OriginThread& t, StreamState& stream);
+  std::string next_key(const IngestTicket& ticket);
+
+  const Clock& clock_;
+  const OriginConfig config_;  // server-level settings; events live in the registry
+  Logger log_;
+
+  // Registry snapshots: writers publish under registry_mu_ and bump registry_gen_;
+  // readers reload their per-thread copy only when the generation changed.
+  std::mutex registry_mu_;
+  std::shared_ptr<const Registry> registry_;
+  std::atomic<uint64_t> registry_gen_{0};
+
+  // Serializes ingest bookkeeping (byte budget, eviction index, expiry, admin changes).
+  // Lock order: ingest_mu_, then a stream's mutex. Never taken on the GET path.
+  mutable std::mutex ingest_mu_;
+  int64_t stored_bytes_ = 0;
+  // Oldest-first index of stored numbered segments, for eviction under the byte budget.
+  std::set<std::tuple<int64_t, StreamState*, int64_t>> by_age_;
+  uint64_t key_counter_ = 0;
+
+  std::atomic<int64_t> held_count_{0};
+  std::atomic<bool> draining_{false};
+
+  std::mutex threads_mu_;
+  std::vector<std::shared_ptr<ThreadCounters>> thread_counters_;
+  SharedMetrics shared_metrics_;
+};
+
+}  // namespace liveorigin

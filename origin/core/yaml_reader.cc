@@ -1,0 +1,161 @@
+#include "origin/core/yaml_reader.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace liveorigin::yaml {
+
+namespace {
+
+std::string position(const YAML::Node& node, const Location& where) {
+  std::string s = where.source;
+  const YAML::Mark m = node.Mark();
+  if (!node.IsNull() || m.line >= 0) {
+    if (m.line >= 0) s += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+  }
+  return s;
+}
+
+std::string quoted(const YAML::Node& node) {
+  if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  if (node.IsMap()) return "a map";
+  if (node.IsSequence()) return "a list";
+  return "nothing";
+}
+
+}  // namespace
+
+void fail(const YAML::Node& node, const Location& where, std::string_view what) {
+  std::string msg = position(node, where);
+  if (!where.path.empty()) msg += ": " + where.path;
+  msg += ": ";
+  msg += what;
+  throw ParseError(msg);
+}
+
+MapReader::MapReader(const YAML::Node& node, Location where) : node_(node), where_(std::move(where)) {
+  if (!node_.IsMap() && !node_.IsNull()) fail(node_, where_, "expected a map, got " + quoted(node_));
+}
+
+bool MapReader::has(std::string_view key) const {
+  return node_.IsMap() && node_[std::string(key)].IsDefined() && !node_[std::string(key)].IsNull();
+}
+
+Location MapReader::child(std::string_view key) const {
+  Location l = where_;
+  l.path = l.path.empty() ? std::string(key) : l.path + "." + std::string(key);
+  return l;
+}
+
+YAML::Node MapReader::node(std::string_view key) {
+  known_.emplace(key);
+  if (!node_.IsMap()) return YAML::Node();
+  const YAML::Node n = node_[std::string(key)];
+  return n.IsDefined() ? n : YAML::Node();
+}
+
+YAML::Node MapReader::required(std::string_view key) {
+  YAML::Node n = node(key);
+  if (n.IsNull()) fail(node_, child(key), "required key is missing");
+  return n;
+}
+
+std::string scalar_string(const YAML::Node& node, const Location& where) {
+  if (!node.IsScalar()) fail(node, where, "expected a string, got " + quoted(node));
+  return node.Scalar();
+}
+
+int64_t scalar_integer(const YAML::Node& node, const Location& where, int64_t min, int64_t max) {
+  const std::string expect = "expected an integer in [" + std::to_string(min) + ", " +
+                             std::to_string(max) + "], got ";
+  if (!node.IsScalar()) fail(node, where, expect + quoted(node));
+  const std::string& s = node.Scalar();
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < min || v > max) {
+    fail(node, where, expect + quoted(node));
+  }
+  return v;
+}
+
+std::string MapReader::string(std::string_view key, std::optional<std::string> fallback) {
+  const YAML::Node n = fallback ? node(key) : required(key);
+  if (n.IsNull()) return *fallback;
+  return scalar_string(n, child(key));
+}
+
+int64_t MapReader::integer(std::string_view key, std::optional<int64_t> fallback, int64_t min,
+                           int64_t max) {
+  const YAML::Node n = fallback ? node(key) : required(key);
+  if (n.IsNull()) return *fallback;
+  return scalar_integer(n, child(key), min, max);
+}
+
+std::optional<int64_t> MapReader::optional_integer(std::string_view key, int64_t min, int64_t max) {
+  const YAML::Node n = node(key);
+  if (n.IsNull()) return std::nullopt;
+  return scalar_integer(n, child(key), min, max);
+}
+
+double MapReader::number(std::string_view key, std::optional<double> fallback, double min,
+                         double max) {
+  const YAML::Node n = fallback ? node(key) : required(key);
+  if (n.IsNull()) return *fallback;
+  const std::string expect = "expected a number in [" + std::to_string(min) + ", " +
+                             std::to_string(max) + "], got ";
+  if (!n.IsScalar()) fail(n, child(key), expect + quoted(n));
+  const std::string& s = n.Scalar();
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v) || v < min || v > max) {
+    fail(n, child(key), expect + quoted(n));
+  }
+  return v;
+}
+
+bool MapReader::boolean(std::string_view key, std::optional<bool> fallback) {
+  const YAML::Node n = fallback ? node(key) : required(key);
+  if (n.IsNull()) return *fallback;
+  if (n.IsScalar()) {
+    const std::string& s = n.Scalar();
+    if (s == "true") return true;
+    if (s == "false") return false;
+  }
+  fail(n, child(key), "expected true or false, got " + quoted(n));
+}
+
+std::vector<std::string> MapReader::string_list(std::string_view key) {
+  const YAML::Node n = node(key);
+  std::vector<std::string> out;
+  if (n.IsNull()) return out;
+  if (!n.IsSequence()) fail(n, child(key), "expected a list, got " + quoted(n));
+  for (size_t i = 0; i < n.size(); ++i) {
+    Location l = child(key);
+    l.path += "[" + std::to_string(i) + "]";
+    out.push_back(scalar_string(n[i], l));
+  }
+  return out;
+}
+
+void MapReader::finish() const {
+  if (!node_.IsMap()) return;
+  for (const auto& kv : node_) {
+    const std::string key = kv.first.Scalar();
+    if (!known_.contains(key)) {
+      std::string expected;
+      for (const auto& k : known_) expected += (expected.empty() ? "" : ", ") + k;
+      fail(kv.first, child(key), "unknown key (expected one of: " + expected + ")");
+    }
+  }
+}
+
+YAML::Node load(std::string_view text, std::string_view source) {
+  try {
+    return YAML::Load(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    throw ParseError(std::string(source) + ":" + std::to_string(e.mark.line + 1) + ":" +
+                     std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+}
+
+}  // namespace liveorigin::yaml

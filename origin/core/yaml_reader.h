@@ -1,0 +1,83 @@
+// Reads YAML (and JSON, which yaml-cpp accepts as YAML flow style) into typed
+// values with errors a person can act on: "origin.yaml:12:9: events[0].streams[1].
+// segment_duration_ms: expected an integer >= 1, got 'two'". Unknown keys are errors,
+// so a typo never silently falls back to a default. Used by the origin config, the
+// admin API bodies and the scenario files.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "origin/core/result.h"
+
+namespace liveorigin::yaml {
+
+// Thrown inside a parse and turned into an Error at its boundary (see parse_document).
+class ParseError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Location {
+  std::string source;  // file name or "request body"
+  std::string path;    // events[0].streams[1].id
+};
+
+// "source:line:col: path: what"
+[[noreturn]] void fail(const YAML::Node& node, const Location& where, std::string_view what);
+
+class MapReader {
+ public:
+  // Fails unless `node` is a map (or null, read as an empty map).
+  MapReader(const YAML::Node& node, Location where);
+
+  bool has(std::string_view key) const;
+  YAML::Node node(std::string_view key);  // marks the key as known; null if absent
+  Location child(std::string_view key) const;
+
+  std::string string(std::string_view key, std::optional<std::string> fallback = std::nullopt);
+  int64_t integer(std::string_view key, std::optional<int64_t> fallback, int64_t min, int64_t max);
+  std::optional<int64_t> optional_integer(std::string_view key, int64_t min, int64_t max);
+  double number(std::string_view key, std::optional<double> fallback, double min, double max);
+  bool boolean(std::string_view key, std::optional<bool> fallback);
+  std::vector<std::string> string_list(std::string_view key);
+
+  // Fails naming the first key that was never read.
+  void finish() const;
+
+  const YAML::Node& self() const { return node_; }
+  const Location& where() const { return where_; }
+
+ private:
+  YAML::Node required(std::string_view key);
+  YAML::Node node_;
+  Location where_;
+  std::set<std::string, std::less<>> known_;
+};
+
+std::string scalar_string(const YAML::Node& node, const Location& where);
+int64_t scalar_integer(const YAML::Node& node, const Location& where, int64_t min, int64_t max);
+
+// Parses text into a node; syntax errors become "source:line:col: message".
+YAML::Node load(std::string_view text, std::string_view source);
+
+// Runs `fn` and converts a ParseError (or yaml-cpp exception) into an Error.
+template <typename T, typename Fn>
+Result<T> parse_document(Fn&& fn) {
+  try {
+    return fn();
+  } catch (const ParseError& e) {
+    return make_error(e.what());
+  } catch (const YAML::Exception& e) {
+    return make_error(e.what());
+  }
+}
+
+}  // namespace liveorigin::yaml

@@ -1,0 +1,690 @@
+#include "origin/http/server.h"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <limits>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+namespace liveorigin {
+
+namespace net = boost::asio;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr size_t kHeaderLimitBytes = 16 * 1024;
+
+// The ingest body: appended to one buffer and hashed as it arrives, so the digest
+// is known the moment the last chunk is in.
+struct IngestBody {
+  struct value_type {
+    std::string data;
+    BodyHasher* hasher = nullptr;
+  };
+
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+
+    void init(const boost::optional<std::uint64_t>& length, error_code& ec) {
+      if (length) body_.data.reserve(static_cast<size_t>(*length));
+      ec = {};
+    }
+
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, error_code& ec) {
+      size_t n = 0;
+      for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers); ++it) {
+        const net::const_buffer b = *it;
+        body_.data.append(static_cast<const char*>(b.data()), b.size());
+        if (body_.hasher) body_.hasher->update(b.data(), b.size());
+        n += b.size();
+      }
+      ec = {};
+      return n;
+    }
+
+    void finish(error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
+Method method_of(http::verb v) {
+  switch (v) {
+    case http::verb::get: return Method::get;
+    case http::verb::head: return Method::head;
+    case http::verb::put: return Method::put;
+    case http::verb::post: return Method::post;
+    case http::verb::delete_: return Method::del;
+    default: return Method::other;
+  }
+}
+
+// Write with no 64 KiB cap per write_some: one gather write sends a whole segment.
+struct TransferAllUncapped {
+  size_t operator()(const error_code& ec, size_t) const {
+    return ec ? 0 : std::numeric_limits<size_t>::max() / 2;
+  }
+};
+
+Result<tcp::endpoint> parse_endpoint(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return make_error("listen address must be host:port, got '" + listen + "'");
+  std::string host = listen.substr(0, colon);
+  const std::string port_text = listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || p != port_text.data() + port_text.size() || port > 65535) {
+    return make_error("bad port in listen address '" + listen + "'");
+  }
+  if (host.empty() || host == "*") host = "0.0.0.0";
+  if (host == "localhost") host = "127.0.0.1";
+  error_code aec;
+  auto addr = net::ip::make_address(host, aec);
+  if (aec) return make_error("bad host in listen address '" + listen + "' (use an IP address)");
+  return tcp::endpoint(addr, static_cast<unsigned short>(port));
+}
+
+class Session;
+
+// One per thread: its io_context, acceptor, origin context and sessions.
+struct Worker {
+  std::optional<tcp::acceptor> acceptor;
+  std::unique_ptr<OriginThread> origin_thread;
+  std::list<Session*> sessions;  // touched only on this worker's thread
+  // Date header, formatted once per second.
+  std::time_t date_second = 0;
+  std::string date;
+
+  const std::string& http_date() {
+    const std::time_t now = std::time(nullptr);
+    if (now != date_second) {
+      date_second = now;
+      std::tm tm{};
+      gmtime_r(&now, &tm);
+      char buf[64];
+      std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+      date = buf;
+    }
+    return date;
+  }
+
+  // Last, so it is destroyed first: pending handlers own sessions, whose
+  // destructors still use the members above.
+  net::io_context ioc{1};
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Origin& origin;
+  Store& store;
+  ServerOptions options;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::thread> threads;
+  uint16_t bound_port = 0;
+  std::atomic<size_t> connections{0};
+  std::atomic<bool> draining{false};
+  std::atomic<bool> stopped{false};
+  std::optional<net::steady_timer> tick_timer;
+  std::optional<net::steady_timer> drain_timer;
+  std::optional<net::signal_set> signals;
+  std::chrono::steady_clock::time_point drain_deadline;
+
+  Impl(Origin& o, Store& s, ServerOptions opts) : origin(o), store(s), options(std::move(opts)) {}
+
+  void accept(Worker& w);
+  void schedule_tick();
+  void begin_drain();
+  void check_drained();
+  void stop_all();
+
+  // Wakes held requests and erases store keys the core no longer references.
+  void apply(Effects&& effects) {
+    for (auto& h : effects.wake) h->wake();
+    for (const auto& k : effects.erase) store.erase(k);
+  }
+};
+
+namespace {
+
+class Session final : public HeldRequest, public std::enable_shared_from_this<Session> {
+ public:
+  Session(Server::Impl& server, Worker& worker, tcp::socket socket)
+      : server_(server), worker_(worker), socket_(std::move(socket)), deadline_(socket_.get_executor()),
+        hold_timer_(socket_.get_executor()) {
+    worker_.sessions.push_front(this);
+    self_in_list_ = worker_.sessions.begin();
+    server_.connections.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  ~Session() override {
+    worker_.sessions.erase(self_in_list_);
+    server_.connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  void start() { read_header(); }
+
+  // Drain: an idle keep-alive connection is closed now; a busy one closes after its response.
+  void close_if_idle() {
+    if (state_ == State::idle) close();
+  }
+
+  void wake() override {
+    net::post(socket_.get_executor(), [self = shared_from_this()] { self->on_wake(); });
+  }
+
+ private:
+  enum class State { idle, reading, working, holding, writing, closed };
+
+  Origin& origin() { return server_.origin; }
+  OriginThread& ctx() { return *worker_.origin_thread; }
+
+  void arm(int64_t ms) {
+    deadline_.expires_after(std::chrono::milliseconds(ms));
+    deadline_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec) self->close();
+    });
+  }
+
+  void close() {
+    if (state_ == State::closed) return;
+    if (state_ == State::holding) origin().cancel(std::static_pointer_cast<HeldRequest>(shared_from_this()));
+    state_ = State::closed;
+    error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    deadline_.cancel();
+    hold_timer_.cancel();
+  }
+
+  void read_header() {
+    if (server_.draining.load(std::memory_order_acquire) && buffer_.size() == 0) return close();
+    state_ = buffer_.size() == 0 ? State::idle : State::reading;
+    header_parser_.emplace();
+    header_parser_->header_limit(kHeaderLimitBytes);
+    arm(buffer_.size() == 0 ? server_.options.idle_timeout_ms : server_.options.header_timeout_ms);
+    http::async_read_header(socket_, buffer_, *header_parser_,
+                            [self = shared_from_this()](error_code ec, size_t) { self->on_header(ec); });
+  }
+
+  void on_header(error_code ec) {
+    if (state_ == State::closed) return;
+    if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
+        ec == net::error::operation_aborted) {
+      return close();
+    }
+    if (ec) {
+      // Malformed or oversized head: answer and close, the stream is out of sync.
+      const int status = ec == http::error::header_limit ? 431 : 400;
+      origin().count_transport_reject(ctx(), status);
+      return send(text_response(status, "malformed request: " + ec.message(), 0), false);
+    }
+    state_ = State::working;
+    deadline_.cancel();
+    auto& req = header_parser_->get();
+    keep_alive_ = req.keep_alive();
+    method_ = method_of(req.method());
+    fill_head(req);
+    if (origin().is_ingest(head_)) return begin_ingest();
+    const bool has_body = header_parser_->chunked() ||
+                          (header_parser_->content_length() && *header_parser_->content_length() > 0);
+    if (!has_body) return dispatch("");
+    // Admin bodies are small JSON documents.
+    body_parser_.emplace(std::move(*header_parser_));
+    header_parser_.reset();
+    body_parser_->body_limit(static_cast<std::uint64_t>(server_.options.admin_body_limit_bytes));
+    send_continue_if_expected(body_parser_->get(), [self = shared_from_this()] {
+      self->arm(self->server_.options.body_timeout_ms);
+      http::async_read(self->socket_, self->buffer_, *self->body_parser_,
+                       [self](error_code ec, size_t) { self->on_small_body(ec); });
+    });
+  }
+
+  template <class Fields>
+  void fill_head(const http::header<true, Fields>& req) {
+    head_ = RequestHead{};
+    head_.method = method_;
+    head_.target = req.target();
+    auto field = [&](http::field f) -> std::string_view {
+      auto it = req.find(f);
+      return it == req.end() ? std::string_view{} : std::string_view(it->value());
+    };
+    head_.authorization = field(http::field::authorization);
+    head_.if_none_match = field(http::field::if_none_match);
+    head_.range = field(http::field::range);
+    head_.if_range = field(http::field::if_range);
+    auto named = [&](std::string_view name) -> std::string_view {
+      auto it = req.find(name);
+      return it == req.end() ? std::string_view{} : std::string_view(it->value());
+    };
+    head_.live_pipeline = named("Live-Pipeline");
+    head_.repr_digest = named("Repr-Digest");
+    // A structured field may come in several lines: they form one value joined by ", ".
+    auto lines = req.equal_range("Segment-Defects");
+    if (lines.first != lines.second && std::next(lines.first) != lines.second) {
+      defects_joined_.clear();
+      for (auto it = lines.first; it != lines.second; ++it) {
+        if (!defects_joined_.empty()) defects_joined_ += ", ";
+        defects_joined_ += std::string_view(it->value());
+      }
+      head_.segment_defects = defects_joined_;
+    } else {
+      head_.segment_defects = named("Segment-Defects");
+    }
+    head_.content_length = std::nullopt;
+  }
+
+  template <class Message, class Next>
+  void send_continue_if_expected(const Message& req, Next&& next) {
+    auto it = req.find(http::field::expect);
+    if (it == req.end() || !boost::beast::iequals(it->value(), "100-continue")) return next();
+    static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    net::async_write(socket_, net::buffer(kContinue),
+                     [self = shared_from_this(), next = std::forward<Next>(next)](error_code ec, size_t) mutable {
+                       if (ec) return self->close();
+                       next();
+                     });
+  }
+
+  void on_small_body(error_code ec) {
+    if (state_ == State::closed) return;
+    deadline_.cancel();
+    if (ec == http::error::body_limit) {
+      origin().count_transport_reject(ctx(), 413);
+      return send(text_response(413, "request body too large", 0), false);
+    }
+    if (ec) return close();
+    fill_head(body_parser_->get());
+    dispatch(body_parser_->get().body());
+  }
+
+  void dispatch(std::string_view body) {
+    Outcome outcome = origin().handle(ctx(), head_, body, self_as_held());
+    after_core();
+    on_outcome(std::move(outcome));
+  }
+
+  std::shared_ptr<HeldRequest> self_as_held() { return std::static_pointer_cast<HeldRequest>(shared_from_this()); }
+
+  void after_core() {
+    Effects e = ctx().take_effects();
+    if (!e.empty()) server_.apply(std::move(e));
+  }
+
+  void on_outcome(Outcome&& outcome) {
+    if (auto* r = std::get_if<Response>(&outcome)) return send(std::move(*r), keep_alive_);
+    if (auto* f = std::get_if<Fetch>(&outcome)) return fetch(std::move(*f));
+    const int64_t wake_at = std::get<Hold>(outcome).wake_at_ms;
+    state_ = State::holding;
+    const int64_t delay = std::max<int64_t>(0, wake_at - origin().clock().now_ms());
+    hold_timer_.expires_after(std::chrono::milliseconds(delay));
+    hold_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec) self->on_wake();
+    });
+    watch_disconnect();
+  }
+
+  // A held client that hangs up frees its slot at once.
+  void watch_disconnect() {
+    if (watching_) return;
+    watching_ = true;
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+      self->watching_ = false;
+      if (self->state_ != State::holding) return;
+      char probe;
+      const ssize_t n = ec ? -1 : ::recv(self->socket_.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return self->close();
+      // Bytes of a pipelined request: leave them for after the answer.
+    });
+  }
+
+  void on_wake() {
+    if (state_ != State::holding) return;
+    hold_timer_.cancel();
+    Outcome outcome = origin().handle(ctx(), head_, std::string_view(), self_as_held());
+    after_core();
+    if (std::holds_alternative<Hold>(outcome)) {
+      const int64_t delay = std::max<int64_t>(0, std::get<Hold>(outcome).wake_at_ms - origin().clock().now_ms());
+      hold_timer_.expires_after(std::chrono::milliseconds(delay));
+      hold_timer_.async_wait([self = shared_from_this()](error_code ec) {
+        if (!ec) self->on_wake();
+      });
+      return;
+    }
+    state_ = State::working;
+    on_outcome(std::move(outcome));
+  }
+
+  void fetch(Fetch&& f) {
+    if (auto bytes = server_.store.try_get(f.key)) {
+      Response r = origin().complete_fetch(ctx(), std::move(f), std::move(*bytes));
+      return send(std::move(r), keep_alive_);
+    }
+    std::string key = f.key;
+    auto shared_fetch = std::make_shared<Fetch>(std::move(f));
+    server_.store.get(std::move(key), [self = shared_from_this(), shared_fetch](SharedBytes bytes) {
+      net::dispatch(self->socket_.get_executor(), [self, shared_fetch, bytes = std::move(bytes)]() mutable {
+        Response r = self->origin().complete_fetch(self->ctx(), std::move(*shared_fetch), std::move(bytes));
+        self->send(std::move(r), self->keep_alive_);
+      });
+    });
+  }
+
+  // --- ingest
+
+  void begin_ingest() {
+    auto started = origin().begin_put(ctx(), head_with_length());
+    after_core();
+    if (auto* r = std::get_if<Response>(&started)) {
+      // Rejected before the body: keep the connection only if there is no body to skip.
+      const bool no_body = !header_parser_->chunked() &&
+                           (!header_parser_->content_length() || *header_parser_->content_length() == 0);
+      return send(std::move(*r), keep_alive_ && no_body);
+    }
+    ticket_ = std::move(std::get<IngestTicket>(started));
+    hasher_.emplace(ticket_->want_sha512);
+    ingest_parser_.emplace(std::move(*header_parser_));
+    header_parser_.reset();
+    ingest_parser_->body_limit(static_cast<std::uint64_t>(ticket_->body_limit));
+    ingest_parser_->get().body().hasher = &*hasher_;
+    send_continue_if_expected(ingest_parser_->get(), [self = shared_from_this()] {
+      self->arm(self->server_.options.body_timeout_ms);
+      http::async_read(self->socket_, self->buffer_, *self->ingest_parser_,
+                       [self](error_code ec, size_t) { self->on_ingest_body(ec); });
+    });
+  }
+
+  const RequestHead& head_with_length() {
+    if (!header_parser_->chunked()) {
+      head_.content_length = header_parser_->content_length() ? *header_parser_->content_length() : 0;
+    }
+    return head_;
+  }
+
+  void on_ingest_body(error_code ec) {
+    deadline_.cancel();
+    if (ec == http::error::body_limit) {
+      origin().count_transport_reject(ctx(), 413);
+      ingest_parser_.reset();
+      return send(text_response(413, "body larger than body_limit_bytes", 0), false);
+    }
+    if (ec) {
+      // Cut short: nothing is stored. (A body received in full is stored even if the
+      // client has already gone; that case completes without error.)
+      ingest_parser_.reset();
+      return close();
+    }
+    std::string& data = ingest_parser_->get().body().data;
+    if (data.capacity() > data.size() + data.size() / 8 + 4096) data.shrink_to_fit();
+    auto body = std::make_shared<const std::string>(std::move(data));
+    const bool keep = ingest_parser_->get().keep_alive();
+    ingest_parser_.reset();
+    keep_alive_ = keep;
+    auto finished = origin().finish_put(ctx(), std::move(*ticket_), std::move(body), hasher_->finish());
+    ticket_.reset();
+    hasher_.reset();
+    after_core();
+    if (auto* r = std::get_if<Response>(&finished)) return send(std::move(*r), keep_alive_);
+    auto write = std::make_shared<StoreWrite>(std::move(std::get<StoreWrite>(finished)));
+    std::string key = write->key;
+    SharedBytes bytes = write->bytes;
+    server_.store.put(std::move(key), std::move(bytes), [self = shared_from_this(), write](bool ok) {
+      net::dispatch(self->socket_.get_executor(), [self, write, ok] {
+        Response r = self->origin().complete_put(self->ctx(), std::move(*write), ok);
+        self->after_core();
+        self->send(std::move(r), self->keep_alive_);
+      });
+    });
+  }
+
+  // --- responses
+
+  void send(Response r, bool keep_alive) {
+    if (state_ == State::closed) return;
+    if (server_.draining.load(std::memory_order_acquire)) keep_alive = false;
+    keep_alive_ = keep_alive;
+    response_ = std::move(r);
+    const bool no_length = response_.status == 204 || response_.status == 304 || response_.status < 200;
+    const bool body_allowed = response_.send_body && method_ != Method::head && !no_length;
+    head_text_.clear();
+    head_text_ += "HTTP/1.1 ";
+    head_text_ += std::to_string(response_.status);
+    head_text_ += ' ';
+    head_text_ += std::string_view(http::obsolete_reason(static_cast<http::status>(response_.status)));
+    head_text_ += "\r\nDate: ";
+    head_text_ += worker_.http_date();
+    head_text_ += "\r\n";
+    for (const auto& h : response_.headers) {
+      head_text_ += h.name;
+      head_text_ += ": ";
+      head_text_ += h.value;
+      head_text_ += "\r\n";
+    }
+    if (!no_length) {
+      head_text_ += "Content-Length: ";
+      head_text_ += std::to_string(response_.body_length);
+      head_text_ += "\r\n";
+    }
+    if (!keep_alive) head_text_ += "Connection: close\r\n";
+    head_text_ += "\r\n";
+    std::array<net::const_buffer, 2> buffers{net::buffer(head_text_), net::const_buffer()};
+    if (body_allowed && response_.body && response_.body_length > 0) {
+      buffers[1] = net::buffer(response_.body->data() + response_.body_offset, response_.body_length);
+    }
+    state_ = State::writing;
+    arm(server_.options.body_timeout_ms);
+    net::async_write(socket_, buffers, TransferAllUncapped{},
+                     [self = shared_from_this()](error_code ec, size_t) { self->on_write(ec); });
+  }
+
+  void on_write(error_code ec) {
+    if (state_ == State::closed) return;
+    deadline_.cancel();
+    response_ = Response{};
+    if (ec || !keep_alive_) return close();
+    body_parser_.reset();
+    read_header();
+  }
+
+  Server::Impl& server_;
+  Worker& worker_;
+  std::list<Session*>::iterator self_in_list_;
+  tcp::socket socket_;
+  net::steady_timer deadline_;
+  net::steady_timer hold_timer_;
+  boost::beast::flat_buffer buffer_{8192};
+  std::optional<http::request_parser<http::empty_body>> header_parser_;
+  std::optional<http::request_parser<http::string_body>> body_parser_;
+  std::optional<http::request_parser<IngestBody>> ingest_parser_;
+  std::optional<IngestTicket> ticket_;
+  std::optional<BodyHasher> hasher_;
+  RequestHead head_;
+  std::string defects_joined_;
+  Method method_ = Method::get;
+  bool keep_alive_ = true;
+  bool watching_ = false;
+  State state_ = State::idle;
+  Response response_;
+  std::string head_text_;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+ServerOptions ServerOptions::from(const OriginConfig& c) {
+  ServerOptions o;
+  o.listen = c.listen;
+  o.threads = c.threads > 0 ? c.threads : std::max(1u, std::thread::hardware_concurrency());
+  o.header_timeout_ms = c.header_timeout_ms;
+  o.body_timeout_ms = c.body_timeout_ms;
+  o.idle_timeout_ms = c.idle_timeout_ms;
+  o.drain_ms_max = c.drain_ms_max;
+  return o;
+}
+
+Server::Server(Origin& origin, Store& store, ServerOptions options)
+    : impl_(std::make_unique<Impl>(origin, store, std::move(options))) {
+  const int n = std::max(1, impl_->options.threads);
+  for (int i = 0; i < n; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->origin_thread = origin.make_thread();
+    impl_->workers.push_back(std::move(w));
+  }
+}
+
+Server::~Server() {
+  stop();
+  wait();
+  // Timers and sessions belong to the workers' io_contexts: release them while the
+  // rest of Impl is still alive.
+  impl_->signals.reset();
+  impl_->tick_timer.reset();
+  impl_->drain_timer.reset();
+  impl_->workers.clear();
+}
+
+Result<uint16_t> Server::bind() {
+  auto ep = parse_endpoint(impl_->options.listen);
+  if (!ep) return ep.error();
+  tcp::endpoint endpoint = *ep;
+  for (auto& w : impl_->workers) {
+    error_code ec;
+    tcp::acceptor a(w->ioc);
+    a.open(endpoint.protocol(), ec);
+    if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) {
+      int one = 1;
+      if (::setsockopt(a.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+        ec = error_code(errno, boost::system::system_category());
+      }
+    }
+    if (!ec) a.bind(endpoint, ec);
+    if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) return make_error("cannot listen on " + impl_->options.listen + ": " + ec.message());
+    // Port 0: every worker's acceptor joins the port the first one was given.
+    endpoint.port(a.local_endpoint().port());
+    w->acceptor.emplace(std::move(a));
+  }
+  impl_->bound_port = endpoint.port();
+  return impl_->bound_port;
+}
+
+uint16_t Server::port() const { return impl_->bound_port; }
+
+size_t Server::open_connections() const { return impl_->connections.load(); }
+
+void Server::Impl::accept(Worker& w) {
+  if (!w.acceptor || !w.acceptor->is_open()) return;
+  w.acceptor->async_accept([this, &w](error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !w.acceptor || !w.acceptor->is_open()) return;
+    if (!ec) {
+      error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Session>(*this, w, std::move(socket))->start();
+    }
+    accept(w);
+  });
+}
+
+void Server::Impl::schedule_tick() {
+  tick_timer->expires_after(std::chrono::seconds(1));
+  tick_timer->async_wait([this](error_code ec) {
+    if (ec) return;
+    Worker& w = *workers[0];
+    origin.tick(*w.origin_thread);
+    apply(w.origin_thread->take_effects());
+    schedule_tick();
+  });
+}
+
+void Server::start() {
+  Impl& impl = *impl_;
+  impl.tick_timer.emplace(impl.workers[0]->ioc);
+  impl.schedule_tick();
+  for (auto& w : impl.workers) {
+    impl.accept(*w);
+    impl.threads.emplace_back([&w] {
+      auto guard = net::make_work_guard(w->ioc);
+      w->ioc.run();
+    });
+  }
+}
+
+void Server::handle_signals() {
+  Impl& impl = *impl_;
+  impl.signals.emplace(impl.workers[0]->ioc, SIGTERM, SIGINT);
+  impl.signals->async_wait([this](error_code ec, int) {
+    if (!ec) drain();
+  });
+}
+
+void Server::Impl::begin_drain() {
+  if (draining.exchange(true)) return;
+  origin.set_draining();
+  drain_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.drain_ms_max);
+  for (auto& w : workers) {
+    net::post(w->ioc, [this, wp = w.get()] {
+      if (wp->acceptor) {
+        error_code ec;
+        wp->acceptor->close(ec);
+      }
+      // Copy: closing a session may destroy it, which edits the list.
+      std::vector<std::shared_ptr<Session>> idle;
+      for (Session* s : wp->sessions) idle.push_back(s->shared_from_this());
+      for (auto& s : idle) s->close_if_idle();
+    });
+  }
+  drain_timer.emplace(workers[0]->ioc);
+  check_drained();
+}
+
+void Server::Impl::check_drained() {
+  if (!draining.load() || stopped.load() || !drain_timer) return;
+  if (connections.load() == 0 || std::chrono::steady_clock::now() >= drain_deadline) return stop_all();
+  // Poll: cheap, and robust to sessions ending on any worker.
+  drain_timer->expires_after(std::chrono::milliseconds(10));
+  drain_timer->async_wait([this](error_code ec) {
+    if (!ec) check_drained();
+  });
+}
+
+void Server::Impl::stop_all() {
+  if (stopped.exchange(true)) return;
+  for (auto& w : workers) w->ioc.stop();
+}
+
+void Server::drain() {
+  net::post(impl_->workers[0]->ioc, [impl = impl_.get()] { impl->begin_drain(); });
+}
+
+void Server::stop() { impl_->stop_all(); }
+
+void Server::wait() {
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  impl_->threads.clear();
+}
+
+}  // namespace liveorigin
