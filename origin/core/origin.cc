@@ -704,11 +704,11 @@ void Origin::release_hold(const std::shared_ptr<HeldRequest>& held) {
 }
 
 void Origin::cancel(const std::shared_ptr<HeldRequest>& held) {
-  if (held->stream_) {
-    std::lock_guard lock(held->stream_->mu);
+  if (auto stream = held->stream_.lock()) {
+    std::lock_guard lock(stream->mu);
     if (held->registered_) {
-      auto it = held->stream_->segments.find(held->number_);
-      if (it != held->stream_->segments.end()) {
+      auto it = stream->segments.find(held->number_);
+      if (it != stream->segments.end()) {
         auto& w = it->second.waiters;
         w.erase(std::remove(w.begin(), w.end(), held), w.end());
       }

@@ -63,7 +63,7 @@ class HeldRequest {
   int64_t held_since_ms_ = -1;
   bool counted_ = false;  // occupies one of hold_requests_max slots
   ZoneLabel zone_ = ZoneLabel::hold;
-  std::shared_ptr<StreamState> stream_;
+  std::weak_ptr<StreamState> stream_;  // weak: the stream's waiter list owns us
   int64_t number_ = 0;
 };
 

@@ -108,6 +108,9 @@ class Session;
 
 // One per thread: its io_context, acceptor, origin context and sessions.
 struct Worker {
+  // Destroyed explicitly by ~Server, acceptor first: pending handlers own sessions,
+  // whose destructors still use the members below.
+  std::unique_ptr<net::io_context> ioc = std::make_unique<net::io_context>(1);
   std::optional<tcp::acceptor> acceptor;
   std::unique_ptr<OriginThread> origin_thread;
   std::list<Session*> sessions;  // touched only on this worker's thread
@@ -127,10 +130,6 @@ struct Worker {
     }
     return date;
   }
-
-  // Last, so it is destroyed first: pending handlers own sessions, whose
-  // destructors still use the members above.
-  net::io_context ioc{1};
 };
 
 }  // namespace
@@ -189,6 +188,17 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
     if (state_ == State::idle) close();
   }
 
+  void close() {
+    if (state_ == State::closed) return;
+    if (state_ == State::holding) origin().cancel(std::static_pointer_cast<HeldRequest>(shared_from_this()));
+    state_ = State::closed;
+    error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    deadline_.cancel();
+    hold_timer_.cancel();
+  }
+
   void wake() override {
     net::post(socket_.get_executor(), [self = shared_from_this()] { self->on_wake(); });
   }
@@ -206,22 +216,14 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
     });
   }
 
-  void close() {
-    if (state_ == State::closed) return;
-    if (state_ == State::holding) origin().cancel(std::static_pointer_cast<HeldRequest>(shared_from_this()));
-    state_ = State::closed;
-    error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
-    deadline_.cancel();
-    hold_timer_.cancel();
-  }
-
   void read_header() {
     if (server_.draining.load(std::memory_order_acquire) && buffer_.size() == 0) return close();
     state_ = buffer_.size() == 0 ? State::idle : State::reading;
     header_parser_.emplace();
     header_parser_->header_limit(kHeaderLimitBytes);
+    // The body limit depends on what the request is (ingest or admin): set once the
+    // head is known, on the parser that reads the body.
+    header_parser_->body_limit(boost::none);
     arm(buffer_.size() == 0 ? server_.options.idle_timeout_ms : server_.options.header_timeout_ms);
     http::async_read_header(socket_, buffer_, *header_parser_,
                             [self = shared_from_this()](error_code ec, size_t) { self->on_header(ec); });
@@ -512,7 +514,7 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
   tcp::socket socket_;
   net::steady_timer deadline_;
   net::steady_timer hold_timer_;
-  boost::beast::flat_buffer buffer_{8192};
+  boost::beast::flat_buffer buffer_;  // bounded by the parsers' header and body limits
   std::optional<http::request_parser<http::empty_body>> header_parser_;
   std::optional<http::request_parser<http::string_body>> body_parser_;
   std::optional<http::request_parser<IngestBody>> ingest_parser_;
@@ -561,6 +563,15 @@ Server::~Server() {
   impl_->signals.reset();
   impl_->tick_timer.reset();
   impl_->drain_timer.reset();
+  for (auto& w : impl_->workers) {
+    w->acceptor.reset();
+    // Held sessions are referenced by the origin core, which outlives us: release them.
+    std::vector<std::shared_ptr<Session>> sessions;
+    for (Session* s : w->sessions) sessions.push_back(s->shared_from_this());
+    for (auto& s : sessions) s->close();
+    sessions.clear();
+    w->ioc.reset();
+  }
   impl_->workers.clear();
 }
 
@@ -570,7 +581,7 @@ Result<uint16_t> Server::bind() {
   tcp::endpoint endpoint = *ep;
   for (auto& w : impl_->workers) {
     error_code ec;
-    tcp::acceptor a(w->ioc);
+    tcp::acceptor a(*w->ioc);
     a.open(endpoint.protocol(), ec);
     if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
     if (!ec) {
@@ -620,20 +631,20 @@ void Server::Impl::schedule_tick() {
 
 void Server::start() {
   Impl& impl = *impl_;
-  impl.tick_timer.emplace(impl.workers[0]->ioc);
+  impl.tick_timer.emplace(*impl.workers[0]->ioc);
   impl.schedule_tick();
   for (auto& w : impl.workers) {
     impl.accept(*w);
     impl.threads.emplace_back([&w] {
-      auto guard = net::make_work_guard(w->ioc);
-      w->ioc.run();
+      auto guard = net::make_work_guard(*w->ioc);
+      w->ioc->run();
     });
   }
 }
 
 void Server::handle_signals() {
   Impl& impl = *impl_;
-  impl.signals.emplace(impl.workers[0]->ioc, SIGTERM, SIGINT);
+  impl.signals.emplace(*impl.workers[0]->ioc, SIGTERM, SIGINT);
   impl.signals->async_wait([this](error_code ec, int) {
     if (!ec) drain();
   });
@@ -644,7 +655,7 @@ void Server::Impl::begin_drain() {
   origin.set_draining();
   drain_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.drain_ms_max);
   for (auto& w : workers) {
-    net::post(w->ioc, [this, wp = w.get()] {
+    net::post(*w->ioc, [this, wp = w.get()] {
       if (wp->acceptor) {
         error_code ec;
         wp->acceptor->close(ec);
@@ -655,7 +666,7 @@ void Server::Impl::begin_drain() {
       for (auto& s : idle) s->close_if_idle();
     });
   }
-  drain_timer.emplace(workers[0]->ioc);
+  drain_timer.emplace(*workers[0]->ioc);
   check_drained();
 }
 
@@ -671,11 +682,11 @@ void Server::Impl::check_drained() {
 
 void Server::Impl::stop_all() {
   if (stopped.exchange(true)) return;
-  for (auto& w : workers) w->ioc.stop();
+  for (auto& w : workers) w->ioc->stop();
 }
 
 void Server::drain() {
-  net::post(impl_->workers[0]->ioc, [impl = impl_.get()] { impl->begin_drain(); });
+  net::post(*impl_->workers[0]->ioc, [impl = impl_.get()] { impl->begin_drain(); });
 }
 
 void Server::stop() { impl_->stop_all(); }
