@@ -27,21 +27,18 @@ void log_line(std::string_view msg) {
   std::fprintf(stderr, "%s %.*s\n", timestamp().c_str(), static_cast<int>(msg.size()), msg.data());
 }
 
+Result<OriginConfig> load_config(const std::string& path) {
+  if (path.empty()) return parse_origin_config(kDefaultConfigYaml, "(embedded default config)");
+  std::ifstream in(path);
+  if (!in) return make_error("cannot read config " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_origin_config(ss.str(), path);
+}
+
 int serve(const std::string& config_path, const std::string& listen, int threads) {
-  std::string text = kDefaultConfigYaml;
-  std::string source = "(embedded default config)";
-  if (!config_path.empty()) {
-    std::ifstream in(config_path);
-    if (!in) {
-      std::cerr << "liveorigin: cannot read config " << config_path << "\n";
-      return 2;
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
-    source = config_path;
-  }
-  auto config = parse_origin_config(text, source);
+  const std::string source = config_path.empty() ? "(embedded default config)" : config_path;
+  auto config = load_config(config_path);
   if (!config) {
     std::cerr << "liveorigin: " << config.error().message << "\n";
     return 2;
@@ -59,11 +56,20 @@ int serve(const std::string& config_path, const std::string& listen, int threads
     return 1;
   }
   std::string where = config->listen.substr(0, config->listen.rfind(':')) + ":" + std::to_string(*port);
+  if (!config->ingest_listen.empty()) {
+    where += ", ingest on " + config->ingest_listen.substr(0, config->ingest_listen.rfind(':')) + ":" +
+             std::to_string(server.ingest_port());
+  }
   log_line("liveorigin listening on " + where + " (" + source + ", " +
            std::to_string(ServerOptions::from(*config).threads) + " threads, store " +
            std::string(store.name()) + ", " + std::to_string(config->events.size()) + " events)");
   std::signal(SIGPIPE, SIG_IGN);
-  server.handle_signals();
+  server.handle_signals([&](OriginThread& thread) {
+    if (config_path.empty()) return log_line("SIGHUP: no config file to reload (running the embedded default)");
+    auto next = load_config(config_path);
+    if (!next) return log_line("SIGHUP: config not reloaded, the running one stays: " + next.error().message);
+    log_line(origin.reload(thread, *next));
+  });
   server.start();
   server.wait();
   log_line("liveorigin stopped");

@@ -169,6 +169,7 @@ Result<OriginConfig> parse_origin_config(std::string_view text, std::string_view
     MapReader r(root, Location{std::string(source), ""});
     OriginConfig c;
     c.listen = r.string("listen", c.listen);
+    c.ingest_listen = r.string("ingest_listen", std::string());
     c.threads = static_cast<int>(r.integer("threads", 0, 0, 256));
     c.server_id = r.string("server_id", c.server_id);
     c.body_limit_bytes = r.integer("body_limit_bytes", c.body_limit_bytes, 1024, int64_t{1} << 32);
@@ -177,6 +178,16 @@ Result<OriginConfig> parse_origin_config(std::string_view text, std::string_view
     c.header_timeout_ms = r.integer("header_timeout_ms", c.header_timeout_ms, 1, kHourMs);
     c.body_timeout_ms = r.integer("body_timeout_ms", c.body_timeout_ms, 1, kHourMs);
     c.idle_timeout_ms = r.integer("idle_timeout_ms", c.idle_timeout_ms, 1, kHourMs);
+
+    c.markers_max = r.integer("markers_max", c.markers_max, 1, 100000);
+    c.invalidations_max = r.integer("invalidations_max", c.invalidations_max, 1, 10'000'000);
+
+    MapReader overload(r.node("overload"), r.child("overload"));
+    c.overload.store_reads_max = overload.integer("store_reads_max", c.overload.store_reads_max, 0, 10'000'000);
+    c.overload.dvr_budget_rps = overload.integer("dvr_budget_rps", 0, 0, 100'000'000);
+    c.overload.background_budget_rps = overload.integer("background_budget_rps", 0, 0, 100'000'000);
+    c.overload.shed_ttl_ms = overload.integer("shed_ttl_ms", c.overload.shed_ttl_ms, 1, kHourMs);
+    overload.finish();
 
     MapReader auth(r.node("auth"), r.child("auth"));
     const YAML::Node tokens = auth.node("ingest_tokens");

@@ -70,8 +70,26 @@ struct StoreConfig {
   int64_t budget_bytes = int64_t{4} << 30;  // memory store: bytes of objects kept at most
 };
 
+// Request classes of DESIGN §2.6, most important first.
+enum class RequestClass : uint8_t { live, dvr, background };
+inline constexpr size_t kRequestClasses = 3;
+
+// When to shed dvr and background requests so live-edge traffic keeps its 200s.
+struct OverloadConfig {
+  // In-flight store reads beyond which background (above half of it) and then dvr
+  // requests are shed; 0 disables the signal.
+  int64_t store_reads_max = 256;
+  // Requests per second each class may start; 0 is unlimited. live is never shed.
+  int64_t dvr_budget_rps = 0;
+  int64_t background_budget_rps = 0;
+  // How long a shed answer is cached (Cache-Control max-age) and repeats of it are
+  // answered from the suppression cache.
+  int64_t shed_ttl_ms = 5000;
+};
+
 struct OriginConfig {
   std::string listen = "127.0.0.1:8080";
+  std::string ingest_listen;  // empty: packagers use `listen`
   int threads = 0;  // 0: one per core
   std::string server_id = "liveorigin";
   int64_t body_limit_bytes = int64_t{64} << 20;
@@ -80,8 +98,11 @@ struct OriginConfig {
   int64_t header_timeout_ms = 10000;  // a request's head must arrive within this
   int64_t body_timeout_ms = 60000;    // and its body within this
   int64_t idle_timeout_ms = 60000;    // keep-alive connection with no request
+  int64_t markers_max = 256;         // per event
+  int64_t invalidations_max = 10000;  // feed entries kept per event
   AuthConfig auth;
   StoreConfig store;
+  OverloadConfig overload;
   std::vector<EventConfig> events;
 };
 

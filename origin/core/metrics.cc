@@ -23,6 +23,11 @@ const char* to_string(ZoneLabel z) {
   return "unknown";
 }
 
+const char* class_label(size_t c) {
+  static constexpr const char* kNames[kClassLabels] = {"live", "dvr", "background", "none"};
+  return c < kClassLabels ? kNames[c] : "none";
+}
+
 size_t status_index(int status) {
   const auto it = std::find(kStatusCodes.begin(), kStatusCodes.end(), status);
   return it == kStatusCodes.end() ? kStatusOther : static_cast<size_t>(it - kStatusCodes.begin());

@@ -47,11 +47,41 @@ class Counter {
   std::atomic<uint64_t> v_{0};
 };
 
+// Millisecond latency histogram; single writer like Counter.
+class Histogram {
+ public:
+  static constexpr std::array<int64_t, 12> kBoundsMs = {0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000};
+  void observe(int64_t ms) {
+    size_t i = 0;
+    while (i < kBoundsMs.size() && ms > kBoundsMs[i]) ++i;
+    buckets_[i].add();
+    sum_ms_.add(static_cast<uint64_t>(ms < 0 ? 0 : ms));
+  }
+  uint64_t bucket(size_t i) const { return buckets_[i].get(); }  // i == kBoundsMs.size(): +Inf
+  uint64_t sum_ms() const { return sum_ms_.get(); }
+
+ private:
+  std::array<Counter, kBoundsMs.size() + 1> buckets_;
+  Counter sum_ms_;
+};
+
+// Class label of requests_total: the three request classes, and "none" for requests
+// that are not for a numbered segment.
+inline constexpr size_t kClassLabels = 4;
+const char* class_label(size_t c);
+
 // One per driver thread (io_context). Not shared between writers.
 struct ThreadCounters {
   using ByStatus = std::array<Counter, kStatusCodes.size() + 1>;
-  std::array<ByStatus, static_cast<size_t>(ZoneLabel::count_)> requests;  // GET, HEAD, admin, ...
+  using ByZone = std::array<ByStatus, static_cast<size_t>(ZoneLabel::count_)>;
+  std::array<ByZone, kClassLabels> requests;  // GET, HEAD, admin, ... by class, zone, status
   ByStatus puts;  // ingest PUTs by answer
+  std::array<Counter, kClassLabels> shed;  // 503s for overload, by class
+  Counter suppressed;                      // repeats answered from the suppression cache
+  Histogram hold_wake_ms;                  // from the publishing PUT to the held answer
+  Histogram put_ms;                        // from a PUT's head to its acknowledgement
+  // In-flight store reads started by this thread (incremented and decremented by it).
+  std::atomic<int64_t> store_reads{0};
   Counter defective_served;
   Counter bytes_served;
   Counter bytes_ingested;

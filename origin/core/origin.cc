@@ -5,11 +5,15 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <deque>
 #include <map>
 
 #include <boost/json.hpp>
 
+#include "origin/core/base64.h"
+#include "origin/core/structured_fields.h"
 #include "origin/core/target.h"
+#include "origin/core/yaml_reader.h"
 #include "origin/core/timing.h"
 
 namespace liveorigin {
@@ -96,15 +100,65 @@ struct StreamState {
   }
 };
 
+// Stream metadata carried in Live-Markers (DESIGN §2.4).
+struct Marker {
+  std::string id;
+  std::string kind;
+  int64_t start_ms = 0;
+  std::optional<int64_t> duration_ms;  // none: in force from start_ms on
+  std::string data_b64;                // as posted
+  uint64_t seq = 0;                    // posting order: the newest are kept when capped
+  std::string item;                    // the RFC 8941 list member, serialized once
+
+  int64_t end_ms() const {
+    return duration_ms ? start_ms + *duration_ms : std::numeric_limits<int64_t>::max();
+  }
+  bool overlaps(int64_t from_ms, int64_t to_ms) const { return start_ms < to_ms && from_ms < end_ms(); }
+};
+
+// A pipeline kept out of a range of segments by invalidation (DESIGN §2.5).
+struct Exclusion {
+  std::string pipeline;
+  std::string stream;  // empty: every stream of the event
+  int64_t from = std::numeric_limits<int64_t>::min();
+  int64_t to = std::numeric_limits<int64_t>::max();
+
+  bool covers(std::string_view p, std::string_view s, int64_t n) const {
+    return p == pipeline && (stream.empty() || stream == s) && from <= n && n <= to;
+  }
+};
+
+struct InvalidationEntry {
+  int64_t version = 0;
+  std::string stream;
+  std::optional<int64_t> from, to;
+  std::string pipeline;
+  std::optional<bool> exclude;
+};
+
 // Per-event state that survives a config replacement through the admin API.
 struct EventRuntime {
   std::atomic<int64_t> version{0};  // one increasing integer per event
+  std::mutex feed_mu;
+  std::deque<InvalidationEntry> feed;  // newest last, at most invalidations_max
+  uint64_t marker_seq = 0;             // guarded by Origin::ingest_mu_
 };
 
+// Immutable once published in a Registry; changed by publishing a new EventState.
 struct EventState {
   std::shared_ptr<const EventConfig> config;
   std::vector<std::shared_ptr<StreamState>> streams;  // parallel to config->streams
   std::shared_ptr<EventRuntime> runtime;
+  std::vector<Marker> markers;
+  std::vector<Exclusion> exclusions;
+  bool from_file = false;  // defined by the config file (SIGHUP reload manages it)
+
+  bool excluded(std::string_view pipeline, std::string_view stream, int64_t n) const {
+    for (const auto& x : exclusions) {
+      if (x.covers(pipeline, stream, n)) return true;
+    }
+    return false;
+  }
 
   int find_stream(std::string_view id) const {
     for (size_t i = 0; i < config->streams.size(); ++i) {
@@ -116,6 +170,7 @@ struct EventState {
 
 struct Registry {
   std::map<std::string, std::shared_ptr<EventState>, std::less<>> events;
+  std::shared_ptr<const AuthConfig> auth;
 };
 
 namespace {
@@ -129,6 +184,11 @@ std::shared_ptr<EventState> make_event_state(const EventConfig& config,
   auto e = std::make_shared<EventState>();
   e->config = std::make_shared<const EventConfig>(config);
   e->runtime = previous ? previous->runtime : std::make_shared<EventRuntime>();
+  if (previous) {
+    e->markers = previous->markers;
+    e->exclusions = previous->exclusions;
+    e->from_file = previous->from_file;
+  }
   for (const auto& s : config.streams) {
     std::shared_ptr<StreamState> state;
     if (previous) {
@@ -253,8 +313,8 @@ void append_ht(Response& r, int64_t held_ms) {
   r.set("CMSD-Static", "ht=" + std::to_string(held_ms));
 }
 
-void count(OriginThread& t, ZoneLabel zone, int status) {
-  t.counters().requests[static_cast<size_t>(zone)][status_index(status)].add();
+void count(OriginThread& t, ZoneLabel zone, int status, size_t class_label = 3) {
+  t.counters().requests[class_label][static_cast<size_t>(zone)][status_index(status)].add();
 }
 
 ZoneLabel label_of(Zone z) {
@@ -293,6 +353,7 @@ struct Origin::Route {
   enum Kind {
     live_object,    // /live/{event}/{stream}/{object}
     timeline,       // /live/{event}/_timeline
+    invalidations,  // /live/{event}/_invalidations?since=V
     ingest_prefix,  // /ingest/{pipeline}/{token}/{event}/{stream}/{object}
     time,
     healthz,
@@ -300,10 +361,12 @@ struct Origin::Route {
     admin_events,   // /admin/events
     admin_event,    // /admin/events/{event}
     admin_segment,  // /admin/events/{event}/streams/{stream}/segments/{n}
+    admin_markers,  // /admin/events/{event}/markers[/{id}]
+    admin_invalidate,  // /admin/invalidate
     not_found,
   };
   Kind kind = not_found;
-  std::string_view event, stream, object, pipeline, token, number;
+  std::string_view event, stream, object, pipeline, token, number, marker;
   Target target;
 
   static Route of(Target&& target) {
@@ -319,6 +382,9 @@ struct Origin::Route {
     } else if (s0 == "live" && t.count == 3 && t[2] == "_timeline") {
       r.kind = timeline;
       r.event = t[1];
+    } else if (s0 == "live" && t.count == 3 && t[2] == "_invalidations") {
+      r.kind = invalidations;
+      r.event = t[1];
     } else if (s0 == "ingest" && t.count == 6) {
       r.kind = ingest_prefix;
       r.pipeline = t[1];
@@ -332,8 +398,14 @@ struct Origin::Route {
       r.kind = healthz;
     } else if (t.count == 1 && s0 == "metrics") {
       r.kind = metrics;
+    } else if (s0 == "admin" && t.count == 2 && t[1] == "invalidate") {
+      r.kind = admin_invalidate;
     } else if (s0 == "admin" && t[1] == "events") {
-      if (t.count == 2) {
+      if ((t.count == 4 || t.count == 5) && t[3] == "markers") {
+        r.kind = admin_markers;
+        r.event = t[2];
+        r.marker = t[4];
+      } else if (t.count == 2) {
         r.kind = admin_events;
       } else if (t.count == 3) {
         r.kind = admin_event;
@@ -357,7 +429,12 @@ OriginThread::~OriginThread() = default;
 Origin::Origin(const Clock& clock, OriginConfig config, Logger log)
     : clock_(clock), config_(std::move(config)), log_(std::move(log)) {
   auto reg = std::make_shared<Registry>();
-  for (const auto& e : config_.events) reg->events.emplace(e.id, make_event_state(e, nullptr));
+  for (const auto& e : config_.events) {
+    auto state = make_event_state(e, nullptr);
+    state->from_file = true;
+    reg->events.emplace(e.id, std::move(state));
+  }
+  reg->auth = std::make_shared<const AuthConfig>(config_.auth);
   registry_ = std::move(reg);
 }
 
@@ -408,6 +485,14 @@ bool Origin::is_ingest(const RequestHead& head) const {
 
 Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_view body,
                        const std::shared_ptr<HeldRequest>& held) {
+  // A repeat of a request shed moments ago gets the same answer without any work.
+  if (t.suppress_active_until_ms_ > 0 && (head.method == Method::get || head.method == Method::head) &&
+      (!held || held->held_since_ms_ < 0)) {
+    if (auto r = suppressed(t, head.target, clock_.now_ms())) {
+      t.counters().suppressed.add();
+      return *r;
+    }
+  }
   auto target = parse_target(head.target);
   if (!target) {
     Response r = text_response(400, "bad request: " + target.error().message, 0);
@@ -440,6 +525,9 @@ Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_vie
     case Route::timeline:
       if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
       return simple(ZoneLabel::api, timeline(t, route));
+    case Route::invalidations:
+      if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
+      return simple(ZoneLabel::api, invalidations_feed(t, head, route));
     case Route::time: {
       if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
       Response r;
@@ -457,6 +545,8 @@ Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_vie
     case Route::admin_events:
     case Route::admin_event:
     case Route::admin_segment:
+    case Route::admin_markers:
+    case Route::admin_invalidate:
       return simple(ZoneLabel::admin, handle_admin(t, head, route, body));
     case Route::not_found:
       break;
@@ -493,7 +583,41 @@ struct Serve {
   int64_t version = 0;
   int64_t ttl_ms = 0;
   bool segment = true;
+  std::string markers;  // Live-Markers value; empty: none in force
 };
+
+constexpr size_t kLiveMarkersMax = 8;
+constexpr size_t kLiveMarkersBytesMax = 4096;
+
+// Live-Markers for segment n: the markers whose interval overlaps the segment's media
+// interval, at most 8 and 4 KiB (the most recently posted are kept), in start order.
+std::string live_markers(const EventState& event, const StreamConfig& sc, int64_t n) {
+  if (event.markers.empty()) return {};
+  const int64_t from = media_start_ms(sc, n);
+  const int64_t to = from + sc.segment_duration_ms;
+  std::vector<const Marker*> in_force;
+  for (const auto& m : event.markers) {
+    if (m.overlaps(from, to)) in_force.push_back(&m);
+  }
+  if (in_force.empty()) return {};
+  std::sort(in_force.begin(), in_force.end(), [](const Marker* a, const Marker* b) { return a->seq > b->seq; });
+  if (in_force.size() > kLiveMarkersMax) in_force.resize(kLiveMarkersMax);
+  auto total = [&] {
+    size_t bytes = 0;
+    for (const Marker* m : in_force) bytes += m->item.size() + 2;
+    return bytes;
+  };
+  while (!in_force.empty() && total() > kLiveMarkersBytesMax) in_force.pop_back();
+  std::sort(in_force.begin(), in_force.end(), [](const Marker* a, const Marker* b) {
+    return a->start_ms != b->start_ms ? a->start_ms < b->start_ms : a->seq < b->seq;
+  });
+  std::string out;
+  for (const Marker* m : in_force) {
+    if (!out.empty()) out += ", ";
+    out += m->item;
+  }
+  return out;
+}
 
 Outcome build_serve(const RequestHead& head, const StreamConfig& sc, std::string_view object,
                     const Serve& s, ZoneLabel zone) {
@@ -514,6 +638,7 @@ Outcome build_serve(const RequestHead& head, const StreamConfig& sc, std::string
   cmsd += ",st=l";
   r.set("CMSD-Static", std::move(cmsd));
   if (!c.defects.clean()) r.set("Segment-Defects", c.defects.header);
+  if (!s.markers.empty()) r.set("Live-Markers", s.markers);
   r.set("Accept-Ranges", "bytes");
   r.set("Content-Type", content_type_of(object, sc.content_type));
 
@@ -547,12 +672,14 @@ Outcome build_serve(const RequestHead& head, const StreamConfig& sc, std::string
 
 // The best candidate by (tier, magnitude, other keys, rank); rank is the pipeline's
 // position in the event config (pipelines no longer configured are skipped).
-CandidatePtr best_candidate(const EventConfig& ec, const SegmentState& seg) {
+CandidatePtr best_candidate(const EventState& event, std::string_view stream, int64_t n,
+                            const SegmentState& seg) {
+  const EventConfig& ec = *event.config;
   CandidatePtr best;
   int best_rank = 0;
   for (const auto& c : seg.candidates) {
     const int rank = ec.pipeline_index(c->pipeline);
-    if (rank < 0) continue;
+    if (rank < 0 || event.excluded(c->pipeline, stream, n)) continue;
     if (!best || better_defects(c->defects, best->defects) ||
         (same_quality(c->defects, best->defects) && rank < best_rank)) {
       best = c;
@@ -573,17 +700,25 @@ Outcome Origin::evaluate_segment(OriginThread& t, const RequestHead& head, Event
   const bool resumed = held && held->held_since_ms_ >= 0;
   const ZoneDecision z = classify(ec, sc, n, now);
   const ZoneLabel label = resumed ? held->zone_ : label_of(z.zone);
+  const RequestClass cls = resumed ? held->class_ : request_class(head, sc, n, z.edge);
+  const size_t cl = static_cast<size_t>(cls);
 
   switch (z.zone) {
     case Zone::expired:
-      return finish(t, label, text_response(410, "expired", z.ttl_ms, "expired"), held);
+      return finish(t, label, text_response(410, "expired", z.ttl_ms, "expired"), held, cl);
     case Zone::not_yet:
-      return finish(t, label, text_response(404, "not yet", z.ttl_ms, "not-yet"), held);
+      return finish(t, label, text_response(404, "not yet", z.ttl_ms, "not-yet"), held, cl);
     case Zone::too_early:
-      return finish(t, label, text_response(404, "too early", z.ttl_ms, "too-early"), held);
+      return finish(t, label, text_response(404, "too early", z.ttl_ms, "too-early"), held, cl);
     case Zone::select:
     case Zone::hold:
       break;
+  }
+  // Shed before any work: no lock, no selection, no store read.
+  if (!resumed && z.zone == Zone::select && overloaded(cls, now)) {
+    t.counters().shed[cl].add();
+    remember_shed(t, head.target, now);
+    return finish(t, label, shed_response(), held, cl);
   }
 
   std::unique_lock lock(ss.mu);
@@ -594,7 +729,7 @@ Outcome Origin::evaluate_segment(OriginThread& t, const RequestHead& head, Event
   }
   if (n <= ss.evicted_through) {
     lock.unlock();
-    return finish(t, label, text_response(410, "evicted (store budget)", kExpiredTtlMs, "evicted"), held);
+    return finish(t, label, text_response(410, "evicted (store budget)", kExpiredTtlMs, "evicted"), held, cl);
   }
   auto it = ss.segments.find(n);
   SegmentState* seg = it == ss.segments.end() ? nullptr : &it->second;
@@ -612,50 +747,56 @@ Outcome Origin::evaluate_segment(OriginThread& t, const RequestHead& head, Event
     Serve s{std::move(c), seg->version, 0, true};
     lock.unlock();
     s.ttl_ms = s.candidate->defects.clean() ? ec.dvr_window_s * 1000 : sc.segment_duration_ms;
+    s.markers = live_markers(event, sc, n);
     if (!s.candidate->defects.clean()) t.counters().defective_served.add();
-    return finish(t, label, build_serve(head, sc, sc.segment_template, s, label), held);
+    Outcome o = build_serve(head, sc, sc.segment_template, s, label);
+    if (auto* f = std::get_if<Fetch>(&o)) {
+      f->class_label = cl;
+      t.counters().store_reads.fetch_add(1, std::memory_order_relaxed);
+    }
+    return finish(t, label, std::move(o), held, cl);
   };
 
   if (seg && !seg->committed.empty()) {
     if (const CandidatePtr* c = find_candidate(seg->candidates, seg->committed)) return serve(*c, "");
   }
-  CandidatePtr best = seg ? best_candidate(ec, *seg) : nullptr;
+  CandidatePtr best = seg ? best_candidate(event, sc.id, n, *seg) : nullptr;
   if (best && best->defects.clean()) return serve(best, "clean");
 
   const int64_t avail = avail_ms(sc, n);
   if (z.zone == Zone::hold) {
     // Not yet due: only a clean copy is served early; anything else waits for avail(n).
-    return hold_or_refuse(t, event, si, n, avail, held, label, lock);
+    return hold_or_refuse(t, event, si, n, avail, held, label, cls, lock);
   }
   const int64_t grace_end = avail + sc.selection_grace_ms;
   const bool in_grace = now < grace_end;
-  bool other_live = false;  // a live pipeline that has not delivered n yet
+  bool other_live = false;  // a live, not excluded pipeline that has not delivered n yet
   bool any_live = false;
   for (const auto& p : ec.pipelines) {
-    if (!ss.live(p.id, now, sc.pipeline_liveness_ms)) continue;
+    if (!ss.live(p.id, now, sc.pipeline_liveness_ms) || event.excluded(p.id, sc.id, n)) continue;
     any_live = true;
     if (!seg || !find_candidate(seg->candidates, p.id)) other_live = true;
   }
   if (best) {
-    if (in_grace && other_live) return hold_or_refuse(t, event, si, n, grace_end, held, label, lock);
+    if (in_grace && other_live) return hold_or_refuse(t, event, si, n, grace_end, held, label, cls, lock);
     return serve(best, "least-defective");
   }
-  if (in_grace && any_live) return hold_or_refuse(t, event, si, n, grace_end, held, label, lock);
+  if (in_grace && any_live) return hold_or_refuse(t, event, si, n, grace_end, held, label, cls, lock);
   lock.unlock();
   Response r = text_response(404, "missing", sc.segment_duration_ms, "missing");
   r.set("Segment-Defects", "missing");
-  return finish(t, label, std::move(r), held);
+  return finish(t, label, std::move(r), held, cl);
 }
 
 Outcome Origin::hold_or_refuse(OriginThread& t, EventState& event, size_t si, int64_t n,
                                int64_t wake_at_ms, const std::shared_ptr<HeldRequest>& held,
-                               ZoneLabel zone, std::unique_lock<std::mutex>& lock) {
+                               ZoneLabel zone, RequestClass cls, std::unique_lock<std::mutex>& lock) {
   const StreamConfig& sc = event.config->streams[si];
   const int64_t now = clock_.now_ms();
   auto refuse = [&](const char* why) -> Outcome {
     lock.unlock();
     Response r = text_response(404, why, not_yet_ttl_ms(sc, n, now), "not-yet");
-    return finish(t, zone, std::move(r), held);
+    return finish(t, zone, std::move(r), held, static_cast<size_t>(cls));
   };
   if (!held || sc.hold_ms_max == 0) return refuse("not yet");
   if (held->held_since_ms_ < 0) {
@@ -669,6 +810,8 @@ Outcome Origin::hold_or_refuse(OriginThread& t, EventState& event, size_t si, in
     held->held_since_ms_ = now;
     held->counted_ = true;
     held->zone_ = zone;
+    held->class_ = cls;
+    held->woken_ms_ = -1;
     held->stream_ = event.streams[si];
     held->number_ = n;
     t.counters().holds.add();
@@ -684,15 +827,17 @@ Outcome Origin::hold_or_refuse(OriginThread& t, EventState& event, size_t si, in
 }
 
 Outcome Origin::finish(OriginThread& t, ZoneLabel zone, Outcome outcome,
-                       const std::shared_ptr<HeldRequest>& held) {
+                       const std::shared_ptr<HeldRequest>& held, size_t class_label) {
   if (std::holds_alternative<Hold>(outcome)) return outcome;
   Response* r = std::get_if<Response>(&outcome);
   if (r == nullptr) r = &std::get<Fetch>(outcome).response;
   if (held && held->counted_) {
-    append_ht(*r, clock_.now_ms() - held->held_since_ms_);
+    const int64_t now = clock_.now_ms();
+    append_ht(*r, now - held->held_since_ms_);
+    if (held->woken_ms_ >= 0) t.counters().hold_wake_ms.observe(now - held->woken_ms_);
     release_hold(held);
   }
-  if (std::holds_alternative<Response>(outcome)) count(t, zone, r->status);
+  if (std::holds_alternative<Response>(outcome)) count(t, zone, r->status, class_label);
   return outcome;
 }
 
@@ -719,6 +864,7 @@ void Origin::cancel(const std::shared_ptr<HeldRequest>& held) {
 }
 
 Response Origin::complete_fetch(OriginThread& t, Fetch&& fetch, SharedBytes bytes) {
+  if (fetch.class_label < kRequestClasses) t.counters().store_reads.fetch_sub(1, std::memory_order_relaxed);
   Response r = std::move(fetch.response);
   if (!bytes || bytes->size() < r.body_offset + r.body_length) {
     r = text_response(503, "object not in store, retry", 0, "store-miss");
@@ -726,7 +872,7 @@ Response Origin::complete_fetch(OriginThread& t, Fetch&& fetch, SharedBytes byte
     r.body = std::move(bytes);
     t.counters().bytes_served.add(r.body_length);
   }
-  count(t, fetch.zone, r.status);
+  count(t, fetch.zone, r.status, fetch.class_label);
   return r;
 }
 
@@ -796,8 +942,9 @@ std::variant<Response, IngestTicket> Origin::begin_put(OriginThread& t, const Re
     r.set("WWW-Authenticate", "Bearer realm=\"liveorigin-ingest\"");
     return reject_put(t, std::move(r));
   }
+  const Registry& reg = registry(t);
   const IngestToken* tok = nullptr;
-  for (const auto& it : config_.auth.ingest_tokens) {
+  for (const auto& it : reg.auth->ingest_tokens) {
     if (it.token == token) tok = &it;
   }
   if (!tok) {
@@ -807,7 +954,6 @@ std::variant<Response, IngestTicket> Origin::begin_put(OriginThread& t, const Re
   }
   if (pipeline.empty()) return reject_put(t, text_response(400, "Live-Pipeline header required", 0));
 
-  const Registry& reg = registry(t);
   const auto eit = reg.events.find(route.event);
   if (eit == reg.events.end()) {
     return reject_put(t, text_response(404, "unknown event", 0, "unknown-event"));
@@ -1013,6 +1159,14 @@ Response Origin::complete_put(OriginThread& t, StoreWrite&& w, bool stored) {
     return reject_put(t, text_response(503, "store write failed; retry", 0));
   }
 
+  // Exclusions may have changed since the PUT began: decide with the current event.
+  const EventState* current = ticket.event.get();
+  {
+    const Registry& reg = registry(t);
+    auto it = reg.events.find(ec.id);
+    if (it != reg.events.end() && it->second->runtime == ticket.event->runtime) current = it->second.get();
+  }
+
   auto fresh = std::make_shared<Candidate>();
   fresh->pipeline = ticket.pipeline;
   fresh->defects = ticket.defects;
@@ -1048,7 +1202,7 @@ Response Origin::complete_put(OriginThread& t, StoreWrite&& w, bool stored) {
       // committed candidate is re-chosen. Either way the bytes served change: new version.
       if (!seg.committed.empty()) {
         const CandidatePtr* cur = find_candidate(seg.candidates, seg.committed);
-        const CandidatePtr best = best_candidate(ec, seg);
+        const CandidatePtr best = best_candidate(*current, sc->id, n, seg);
         const bool upgrade = cur && !replaced_committed && !(*cur)->defects.clean() && best &&
                              better_defects(best->defects, (*cur)->defects);
         if ((upgrade || replaced_committed) && best) {
@@ -1065,6 +1219,7 @@ Response Origin::complete_put(OriginThread& t, StoreWrite&& w, bool stored) {
       version = seg.version;
       for (auto& h : seg.waiters) {
         h->registered_ = false;
+        h->woken_ms_ = now;
         t.effects_.wake.push_back(std::move(h));
       }
       seg.waiters.clear();
@@ -1099,6 +1254,7 @@ Response Origin::complete_put(OriginThread& t, StoreWrite&& w, bool stored) {
   Response r = w.replaces ? empty_response(204, 0) : text_response(201, "created", 0);
   if (ticket.number) r.set("Live-Version", std::to_string(version));
   t.counters().puts[status_index(r.status)].add();
+  t.counters().put_ms.observe(now - ticket.started_ms);
   return r;
 }
 
@@ -1192,8 +1348,9 @@ Response Origin::timeline(OriginThread& t, const Route& route) {
 
 Response Origin::handle_admin(OriginThread& t, const RequestHead& head, const Route& route,
                               std::string_view body) {
+  const Registry& reg = registry(t);
   const std::string_view token = header_token(head.authorization);
-  if (token.empty() || !contains(config_.auth.admin_tokens, token)) {
+  if (token.empty() || !contains(reg.auth->admin_tokens, token)) {
     Response r = text_response(401, token.empty() ? "admin token required" : "unknown admin token", 0);
     r.set("WWW-Authenticate", "Bearer realm=\"liveorigin-admin\"");
     return r;
@@ -1203,8 +1360,12 @@ Response Origin::handle_admin(OriginThread& t, const RequestHead& head, const Ro
     r.set("Allow", std::string(allow));
     return r;
   };
-  const Registry& reg = registry(t);
   switch (route.kind) {
+    case Route::admin_markers:
+      return admin_markers(t, head, route, body);
+    case Route::admin_invalidate:
+      if (head.method != Method::post) return not_allowed("POST");
+      return admin_invalidate(t, body);
     case Route::admin_events: {
       if (head.method != Method::get && head.method != Method::head) return not_allowed("GET, HEAD");
       boost::json::array events;
@@ -1336,6 +1497,484 @@ Response Origin::admin_segment_audit(OriginThread& t, const Route& route) {
   return json_response(200, body);
 }
 
+// ---------------------------------------------------------------------------
+// Priority and overload (DESIGN §2.6)
+
+namespace {
+
+// A CMCD dictionary from a header or the CMCD query parameter; empty on any error
+// (CMCD is a hint: a malformed one is ignored, never a 400).
+sf::Dictionary cmcd_dictionary(std::string_view header) {
+  if (header.empty()) return {};
+  auto d = sf::parse_dictionary(header);
+  return d ? std::move(*d) : sf::Dictionary{};
+}
+
+const sf::BareItem* cmcd_value(const sf::Dictionary& d, std::string_view key) {
+  for (const auto& [k, m] : d) {
+    if (k == key) {
+      if (const auto* item = std::get_if<sf::Item>(&m)) return &item->value;
+    }
+  }
+  return nullptr;
+}
+
+bool contains_token_ci(std::string_view field, std::string_view token) {
+  for (size_t i = 0; i + token.size() <= field.size(); ++i) {
+    bool eq = true;
+    for (size_t k = 0; k < token.size() && eq; ++k) eq = (field[i + k] | 0x20) == token[k];
+    if (eq) return true;
+  }
+  return false;
+}
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+uint64_t path_hash(std::string_view target) {
+  // Never 0: 0 marks an empty suppression slot.
+  return std::hash<std::string_view>{}(path_of(target)) | 1;
+}
+
+}  // namespace
+
+RequestClass Origin::request_class(const RequestHead& head, const StreamConfig& sc, int64_t n,
+                                   int64_t edge) const {
+  if (contains_token_ci(head.sec_purpose, "prefetch") || contains_token_ci(head.live_priority, "background")) {
+    return RequestClass::background;
+  }
+  RequestClass c = n >= edge - sc.live_window_segments ? RequestClass::live : RequestClass::dvr;
+  // CMCD refines it: a VOD-type session is not at the live edge; a player whose buffer
+  // holds less than one segment is about to stall wherever it plays.
+  std::string query_cmcd;
+  if (const size_t q = head.target.find('?'); q != std::string_view::npos) {
+    if (auto v = query_param(head.target.substr(q + 1), "CMCD")) query_cmcd = std::move(*v);
+  }
+  for (std::string_view field : {head.cmcd_session, head.cmcd_request, std::string_view(query_cmcd)}) {
+    const sf::Dictionary d = cmcd_dictionary(field);
+    if (const auto* st = cmcd_value(d, "st")) {
+      if (const auto* tok = std::get_if<sf::Token>(st); tok && tok->value == "v") c = RequestClass::dvr;
+    }
+    if (const auto* bl = cmcd_value(d, "bl")) {
+      if (const auto* ms = std::get_if<int64_t>(bl); ms && *ms < sc.segment_duration_ms) {
+        return RequestClass::live;
+      }
+    }
+  }
+  return c;
+}
+
+bool Origin::overloaded(RequestClass c, int64_t now_ms) {
+  if (c == RequestClass::live) return false;
+  const OverloadConfig& o = config_.overload;
+  if (o.store_reads_max > 0) {
+    int64_t reads = 0;
+    {
+      std::lock_guard lock(threads_mu_);
+      for (const auto& tc : thread_counters_) reads += tc->store_reads.load(std::memory_order_relaxed);
+    }
+    // background goes first, at half the limit; dvr at the limit.
+    const int64_t limit = c == RequestClass::background ? o.store_reads_max / 2 : o.store_reads_max;
+    if (reads > limit) return true;
+  }
+  const int64_t budget = c == RequestClass::dvr ? o.dvr_budget_rps : o.background_budget_rps;
+  if (budget > 0) {
+    Budget& b = budgets_[static_cast<size_t>(c)];
+    const int64_t second = now_ms / 1000;
+    int64_t window = b.window_s.load(std::memory_order_relaxed);
+    if (window != second && b.window_s.compare_exchange_strong(window, second)) {
+      b.used.store(0, std::memory_order_relaxed);
+    }
+    if (b.used.fetch_add(1, std::memory_order_relaxed) >= budget) return true;
+  }
+  return false;
+}
+
+Response Origin::shed_response() const {
+  Response r = text_response(503, "overloaded: live-edge requests first, retry later",
+                             config_.overload.shed_ttl_ms, "overload");
+  r.set("Retry-After", std::to_string((config_.overload.shed_ttl_ms + 999) / 1000));
+  std::string id;
+  sf::append_bare_item(id, std::string(config_.server_id));
+  r.set("CMSD-Dynamic", id + ";du");
+  return r;
+}
+
+std::optional<Response> Origin::suppressed(OriginThread& t, std::string_view target, int64_t now_ms) {
+  if (now_ms >= t.suppress_active_until_ms_ || t.suppressed_.empty()) return std::nullopt;
+  const uint64_t h = path_hash(target);
+  const auto& slot = t.suppressed_[h % OriginThread::kSuppressSlots];
+  if (slot.path_hash != h || slot.until_ms <= now_ms) return std::nullopt;
+  Response r = shed_response();
+  // The cached answer is what a CDN would have cached: the remaining window.
+  for (auto& hdr : r.headers) {
+    if (hdr.name == "Cache-Control" || hdr.name == "CDN-Cache-Control") hdr.value.clear();
+  }
+  r.headers.erase(std::remove_if(r.headers.begin(), r.headers.end(), [](const Header& x) { return x.value.empty(); }),
+                  r.headers.end());
+  set_cache_ttl(r, slot.until_ms - now_ms);
+  return r;
+}
+
+void Origin::remember_shed(OriginThread& t, std::string_view target, int64_t now_ms) {
+  if (t.suppressed_.empty()) t.suppressed_.resize(OriginThread::kSuppressSlots);
+  const uint64_t h = path_hash(target);
+  const int64_t until = now_ms + config_.overload.shed_ttl_ms;
+  t.suppressed_[h % OriginThread::kSuppressSlots] = {h, until};
+  t.suppress_active_until_ms_ = std::max(t.suppress_active_until_ms_, until);
+}
+
+// ---------------------------------------------------------------------------
+// Markers and invalidation (DESIGN §2.4, §2.5)
+
+void Origin::replace_event_locked(const std::string& id, std::shared_ptr<EventState> next) {
+  auto reg = std::make_shared<Registry>();
+  {
+    std::lock_guard lock(registry_mu_);
+    *reg = *registry_;
+  }
+  reg->events[id] = std::move(next);
+  publish_registry(std::move(reg));
+}
+
+int64_t Origin::bump_served_locked(EventState& event, int64_t from_ms, int64_t to_ms) {
+  const EventConfig& ec = *event.config;
+  int64_t bumped = 0;
+  int64_t version = 0;
+  for (size_t i = 0; i < ec.streams.size(); ++i) {
+    const StreamConfig& sc = ec.streams[i];
+    StreamState& ss = *event.streams[i];
+    // Segments whose media interval [ms(n), ms(n) + d) overlaps [from_ms, to_ms).
+    const int64_t first = floor_div(from_ms - sc.availability_start_ms, sc.segment_duration_ms) + sc.start_number;
+    const int64_t last = to_ms == std::numeric_limits<int64_t>::max()
+                             ? std::numeric_limits<int64_t>::max()
+                             : floor_div(to_ms - 1 - sc.availability_start_ms, sc.segment_duration_ms) +
+                                   sc.start_number;
+    std::lock_guard lock(ss.mu);
+    for (auto it = ss.segments.lower_bound(first); it != ss.segments.end() && it->first <= last; ++it) {
+      if (it->second.first_served_ms < 0) continue;
+      if (version == 0) version = event.runtime->version.fetch_add(1) + 1;
+      it->second.version = version;
+      ++bumped;
+    }
+  }
+  return bumped;
+}
+
+Response Origin::admin_markers(OriginThread& t, const RequestHead& head, const Route& route,
+                               std::string_view body) {
+  const Registry& reg = registry(t);
+  const auto eit = reg.events.find(route.event);
+  if (eit == reg.events.end()) return text_response(404, "unknown event", 0, "unknown-event");
+  auto marker_json = [](const Marker& m) {
+    boost::json::object o{{"id", m.id}, {"kind", m.kind}, {"start_ms", m.start_ms}};
+    o["duration_ms"] = m.duration_ms ? boost::json::value(*m.duration_ms) : boost::json::value(nullptr);
+    o["data"] = m.data_b64;
+    return o;
+  };
+  if (head.method == Method::get || head.method == Method::head) {
+    boost::json::array list;
+    for (const auto& m : eit->second->markers) list.push_back(marker_json(m));
+    return json_response(200, list);
+  }
+  if (head.method == Method::del) {
+    if (route.marker.empty()) return text_response(405, "DELETE needs a marker id in the path", 0);
+    std::lock_guard ingest(ingest_mu_);
+    const auto current = registry_->events.find(route.event);
+    if (current == registry_->events.end()) return text_response(404, "unknown event", 0, "unknown-event");
+    auto next = std::make_shared<EventState>(*current->second);
+    auto it = std::find_if(next->markers.begin(), next->markers.end(),
+                           [&](const Marker& m) { return m.id == route.marker; });
+    if (it == next->markers.end()) return text_response(404, "unknown marker", 0);
+    const Marker gone = *it;
+    next->markers.erase(it);
+    bump_served_locked(*next, gone.start_ms, gone.end_ms());
+    replace_event_locked(std::string(route.event), std::move(next));
+    shared_metrics_.count("liveorigin_marker_changes_total", "event=" + prom_label(route.event) + ",op=\"delete\"");
+    return empty_response(204, 0);
+  }
+  if (head.method != Method::post || !route.marker.empty()) {
+    Response r = text_response(405, "method not allowed", 0);
+    r.set("Allow", route.marker.empty() ? "GET, HEAD, POST" : "DELETE");
+    return r;
+  }
+
+  // Parse: {"id", "kind", "start_ms" | "start_segment", "duration_ms"?, "data"?}
+  const EventConfig& ec = *eit->second->config;
+  auto parsed = yaml::parse_document<Marker>([&] {
+    const YAML::Node root = yaml::load(body, "request body");
+    yaml::MapReader r(root, yaml::Location{"request body", ""});
+    Marker m;
+    m.id = r.string("id");
+    if (m.id.empty() || m.id.size() > 256) yaml::fail(r.node("id"), r.child("id"), "expected 1 to 256 characters");
+    m.kind = r.string("kind");
+    if (m.kind.empty() || m.kind.size() > 64) {
+      yaml::fail(r.node("kind"), r.child("kind"), "expected 1 to 64 characters");
+    }
+    for (const std::string* text : {&m.id, &m.kind}) {
+      for (char c : *text) {
+        if (c < 0x20 || c > 0x7e) yaml::fail(r.self(), r.where(), "id and kind must be printable ASCII");
+      }
+    }
+    const bool by_ms = r.has("start_ms");
+    const bool by_segment = r.has("start_segment");
+    if (by_ms == by_segment) yaml::fail(root, r.where(), "give exactly one of start_ms and start_segment");
+    if (by_ms) {
+      m.start_ms = r.integer("start_ms", std::nullopt, 0, int64_t{1} << 50);
+    } else {
+      const int64_t n = r.integer("start_segment", std::nullopt, 0, int64_t{1} << 50);
+      const StreamConfig& s0 = ec.streams[0];
+      for (const auto& s : ec.streams) {
+        if (s.segment_duration_ms != s0.segment_duration_ms || s.start_number != s0.start_number ||
+            s.availability_start_ms != s0.availability_start_ms) {
+          yaml::fail(r.node("start_segment"), r.child("start_segment"),
+                     "the event's streams do not share one timeline; use start_ms");
+        }
+      }
+      m.start_ms = media_start_ms(s0, n);
+    }
+    if (auto d = r.optional_integer("duration_ms", 1, int64_t{1} << 40)) m.duration_ms = *d;
+    m.data_b64 = r.string("data", std::string());
+    r.finish();
+    return m;
+  });
+  if (!parsed) return text_response(400, parsed.error().message, 0);
+  Marker m = std::move(*parsed);
+  std::optional<std::string> data;
+  if (!m.data_b64.empty()) {
+    data = base64_decode(m.data_b64);
+    if (!data) return text_response(400, "request body: data: expected base64 (RFC 4648, padded)", 0);
+  }
+  sf::Item item{sf::BareItem(m.id), {}};
+  item.params.emplace_back("kind", sf::BareItem(m.kind));
+  item.params.emplace_back("start", sf::BareItem(m.start_ms));
+  if (m.duration_ms) item.params.emplace_back("dur", sf::BareItem(*m.duration_ms));
+  if (data) item.params.emplace_back("data", sf::BareItem(sf::ByteSequence{*data}));
+  m.item = sf::serialize_item(item);
+  if (m.item.size() > kLiveMarkersBytesMax) return text_response(400, "marker larger than 4 KiB serialized", 0);
+
+  std::lock_guard ingest(ingest_mu_);
+  const auto current = registry_->events.find(route.event);
+  if (current == registry_->events.end()) return text_response(404, "unknown event", 0, "unknown-event");
+  auto next = std::make_shared<EventState>(*current->second);
+  m.seq = ++next->runtime->marker_seq;
+  int64_t bumped = 0;
+  bool replaced = false;
+  for (auto& old : next->markers) {
+    if (old.id != m.id) continue;
+    bumped += bump_served_locked(*next, old.start_ms, old.end_ms());
+    old = m;
+    replaced = true;
+  }
+  if (!replaced) {
+    // Markers that ended before the oldest segment any stream still serves are dropped.
+    const int64_t now = clock_.now_ms();
+    int64_t oldest_ms = std::numeric_limits<int64_t>::max();
+    for (const auto& s : ec.streams) oldest_ms = std::min(oldest_ms, media_start_ms(s, dvr_floor(ec, s, live_edge(s, now))));
+    std::erase_if(next->markers, [&](const Marker& x) { return x.end_ms() <= oldest_ms; });
+    if (static_cast<int64_t>(next->markers.size()) >= config_.markers_max) {
+      return text_response(409, "the event already has markers_max (" + std::to_string(config_.markers_max) +
+                                     ") markers in its DVR window", 0);
+    }
+    next->markers.push_back(m);
+  }
+  bumped += bump_served_locked(*next, m.start_ms, m.end_ms());
+  replace_event_locked(std::string(route.event), std::move(next));
+  shared_metrics_.count("liveorigin_marker_changes_total",
+                        "event=" + prom_label(route.event) + ",op=" + prom_label(replaced ? "replace" : "create"));
+  boost::json::object out = marker_json(m);
+  out["versions_bumped"] = bumped;
+  return json_response(replaced ? 200 : 201, out);
+}
+
+Response Origin::admin_invalidate(OriginThread& t, std::string_view body) {
+  struct Request {
+    std::string event, stream, pipeline;
+    std::optional<int64_t> from, to;
+    std::optional<bool> exclude;
+  };
+  auto parsed = yaml::parse_document<Request>([&] {
+    const YAML::Node root = yaml::load(body, "request body");
+    yaml::MapReader r(root, yaml::Location{"request body", ""});
+    Request q;
+    q.event = r.string("event");
+    q.stream = r.string("stream", std::string());
+    q.pipeline = r.string("pipeline", std::string());
+    q.from = r.optional_integer("from_segment", 0, int64_t{1} << 50);
+    q.to = r.optional_integer("to_segment", 0, int64_t{1} << 50);
+    if (r.has("exclude")) q.exclude = r.boolean("exclude", std::nullopt);
+    if (q.from && q.to && *q.to < *q.from) yaml::fail(r.node("to_segment"), r.child("to_segment"), "is before from_segment");
+    if (q.exclude && q.pipeline.empty()) yaml::fail(r.node("exclude"), r.child("exclude"), "exclude needs a pipeline");
+    r.finish();
+    return q;
+  });
+  if (!parsed) return text_response(400, parsed.error().message, 0);
+  const Request& q = *parsed;
+
+  std::lock_guard ingest(ingest_mu_);
+  const auto current = registry_->events.find(q.event);
+  if (current == registry_->events.end()) return text_response(404, "unknown event", 0, "unknown-event");
+  auto next = std::make_shared<EventState>(*current->second);
+  const EventConfig& ec = *next->config;
+  if (!q.stream.empty() && next->find_stream(q.stream) < 0) {
+    return text_response(404, "unknown stream", 0, "unknown-stream");
+  }
+  if (!q.pipeline.empty() && ec.pipeline_index(q.pipeline) < 0) {
+    return text_response(400, "request body: pipeline: '" + q.pipeline + "' is not configured for this event", 0);
+  }
+  const int64_t from = q.from.value_or(std::numeric_limits<int64_t>::min());
+  const int64_t to = q.to.value_or(std::numeric_limits<int64_t>::max());
+  const int64_t version = next->runtime->version.fetch_add(1) + 1;
+
+  if (q.exclude) {
+    // Lifting removes the pipeline's exclusions that overlap the range; excluding adds one.
+    std::erase_if(next->exclusions, [&](const Exclusion& x) {
+      return x.pipeline == q.pipeline && (q.stream.empty() || x.stream == q.stream) && x.from <= to && from <= x.to;
+    });
+    if (*q.exclude) next->exclusions.push_back(Exclusion{q.pipeline, q.stream, from, to});
+  }
+  int64_t uncommitted = 0;
+  for (size_t i = 0; i < ec.streams.size(); ++i) {
+    if (!q.stream.empty() && ec.streams[i].id != q.stream) continue;
+    StreamState& ss = *next->streams[i];
+    std::lock_guard lock(ss.mu);
+    for (auto it = ss.segments.lower_bound(from); it != ss.segments.end() && it->first <= to; ++it) {
+      SegmentState& seg = it->second;
+      if (seg.committed.empty() || (!q.pipeline.empty() && seg.committed != q.pipeline)) continue;
+      seg.committed.clear();
+      seg.committed_ms = -1;
+      seg.reason = "invalidated";
+      seg.version = version;
+      ++uncommitted;
+    }
+  }
+  replace_event_locked(q.event, next);
+  {
+    std::lock_guard feed(next->runtime->feed_mu);
+    auto& f = next->runtime->feed;
+    f.push_back(InvalidationEntry{version, q.stream, q.from, q.to, q.pipeline, q.exclude});
+    while (static_cast<int64_t>(f.size()) > config_.invalidations_max) f.pop_front();
+  }
+  shared_metrics_.count("liveorigin_invalidations_total", "event=" + prom_label(q.event));
+  if (log_) {
+    log_("invalidation v" + std::to_string(version) + " of " + q.event + (q.stream.empty() ? "" : "/" + q.stream) +
+         ": " + std::to_string(uncommitted) + " choices un-committed" +
+         (q.exclude ? (*q.exclude ? ", pipeline " + q.pipeline + " excluded" : ", pipeline " + q.pipeline + " readmitted")
+                    : ""));
+  }
+  return json_response(200, boost::json::object{{"version", version}, {"uncommitted", uncommitted}});
+}
+
+Response Origin::invalidations_feed(OriginThread& t, const RequestHead& head, const Route& route) {
+  const Registry& reg = registry(t);
+  const auto eit = reg.events.find(route.event);
+  if (eit == reg.events.end()) return text_response(404, "unknown event", kUnknownTtlMs, "unknown-event");
+  int64_t since = 0;
+  if (auto v = query_param(route.target.query, "since")) {
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), since);
+    if (ec != std::errc() || p != v->data() + v->size() || since < 0) {
+      return text_response(400, "since must be a non-negative integer", 0);
+    }
+  }
+  boost::json::array out;
+  int64_t latest = 0;
+  bool truncated = false;
+  {
+    EventRuntime& rt = *eit->second->runtime;
+    std::lock_guard feed(rt.feed_mu);
+    if (!rt.feed.empty()) {
+      latest = rt.feed.back().version;
+      truncated = since < rt.feed.front().version - 1 && rt.feed.front().version > 1;
+    }
+    for (const auto& e : rt.feed) {
+      if (e.version <= since) continue;
+      boost::json::object o{{"version", e.version}};
+      o["stream"] = e.stream.empty() ? boost::json::value(nullptr) : boost::json::value(e.stream);
+      o["from_segment"] = e.from ? boost::json::value(*e.from) : boost::json::value(nullptr);
+      o["to_segment"] = e.to ? boost::json::value(*e.to) : boost::json::value(nullptr);
+      o["pipeline"] = e.pipeline.empty() ? boost::json::value(nullptr) : boost::json::value(e.pipeline);
+      o["exclude"] = e.exclude ? boost::json::value(*e.exclude) : boost::json::value(nullptr);
+      out.push_back(std::move(o));
+    }
+  }
+  // Short-lived: CDN nodes poll it; revalidation with If-None-Match is cheap.
+  const std::string etag = "\"inv-" + std::to_string(latest) + "-" + std::to_string(since) + "\"";
+  Response r;
+  if (!head.if_none_match.empty() && if_none_match_hits(head.if_none_match, etag)) {
+    r.status = 304;
+    r.send_body = false;
+    set_cache_ttl(r, 1000);
+  } else {
+    r = json_response(200, out, 1000);
+  }
+  r.set("ETag", etag);
+  // The feed keeps invalidations_max entries: an older `since` may have missed some,
+  // and the CDN should purge the whole event.
+  if (truncated) r.set("Live-Feed-Truncated", "?1");
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// Reload (SIGHUP)
+
+std::string Origin::reload(OriginThread& t, const OriginConfig& next) {
+  std::lock_guard ingest(ingest_mu_);
+  auto reg = std::make_shared<Registry>();
+  {
+    std::lock_guard lock(registry_mu_);
+    *reg = *registry_;
+  }
+  int created = 0, replaced = 0, deleted = 0;
+  std::set<std::string> in_file;
+  for (const auto& e : next.events) {
+    in_file.insert(e.id);
+    auto it = reg->events.find(e.id);
+    const EventState* previous = it == reg->events.end() ? nullptr : it->second.get();
+    auto state = make_event_state(e, previous);
+    state->from_file = true;
+    if (previous) {
+      for (size_t i = 0; i < previous->streams.size(); ++i) {
+        if (state->find_stream(previous->config->streams[i].id) < 0) drop_stream_locked(t, *previous->streams[i]);
+      }
+      ++replaced;
+    } else {
+      ++created;
+    }
+    reg->events[e.id] = std::move(state);
+  }
+  for (auto it = reg->events.begin(); it != reg->events.end();) {
+    if (it->second->from_file && !in_file.contains(it->first)) {
+      for (const auto& s : it->second->streams) drop_stream_locked(t, *s);
+      it = reg->events.erase(it);
+      ++deleted;
+    } else {
+      ++it;
+    }
+  }
+  reg->auth = std::make_shared<const AuthConfig>(next.auth);
+  publish_registry(std::move(reg));
+
+  std::string summary = "config reloaded: " + std::to_string(created) + " events created, " +
+                        std::to_string(replaced) + " replaced, " + std::to_string(deleted) + " deleted; tokens replaced";
+  std::vector<std::string> restart;
+  if (next.listen != config_.listen) restart.push_back("listen");
+  if (next.ingest_listen != config_.ingest_listen) restart.push_back("ingest_listen");
+  if (next.threads != config_.threads) restart.push_back("threads");
+  if (next.store.type != config_.store.type || next.store.budget_bytes != config_.store.budget_bytes) {
+    restart.push_back("store");
+  }
+  if (next.body_limit_bytes != config_.body_limit_bytes || next.hold_requests_max != config_.hold_requests_max ||
+      next.overload.store_reads_max != config_.overload.store_reads_max ||
+      next.overload.dvr_budget_rps != config_.overload.dvr_budget_rps ||
+      next.overload.background_budget_rps != config_.overload.background_budget_rps) {
+    restart.push_back("limits");
+  }
+  if (!restart.empty()) {
+    summary += "; changed but applied only at restart:";
+    for (const auto& r : restart) summary += " " + r;
+  }
+  return summary;
+}
+
 Response Origin::metrics_text(OriginThread& t) {
   std::vector<std::shared_ptr<ThreadCounters>> threads;
   {
@@ -1347,17 +1986,52 @@ Response Origin::metrics_text(OriginThread& t) {
     return s == kStatusOther ? std::string("other") : std::to_string(kStatusCodes[s]);
   };
   std::string out;
-  out += "# HELP liveorigin_requests_total Requests answered (not ingest PUTs), by zone and status.\n";
+  out += "# HELP liveorigin_requests_total Requests answered (not ingest PUTs), by class, zone and status.\n";
   out += "# TYPE liveorigin_requests_total counter\n";
-  for (size_t z = 0; z < kZonesCount; ++z) {
-    for (size_t s = 0; s <= kStatusOther; ++s) {
-      uint64_t v = 0;
-      for (const auto& c : threads) v += c->requests[z][s].get();
-      if (v == 0) continue;
-      out += "liveorigin_requests_total{zone=\"";
-      out += to_string(static_cast<ZoneLabel>(z));
-      out += "\",status=\"" + status_label(s) + "\"} " + std::to_string(v) + "\n";
+  for (size_t c = 0; c < kClassLabels; ++c) {
+    for (size_t z = 0; z < kZonesCount; ++z) {
+      for (size_t s = 0; s <= kStatusOther; ++s) {
+        uint64_t v = 0;
+        for (const auto& tc : threads) v += tc->requests[c][z][s].get();
+        if (v == 0) continue;
+        out += "liveorigin_requests_total{class=\"";
+        out += class_label(c);
+        out += "\",zone=\"";
+        out += to_string(static_cast<ZoneLabel>(z));
+        out += "\",status=\"" + status_label(s) + "\"} " + std::to_string(v) + "\n";
+      }
     }
+  }
+  out += "# HELP liveorigin_shed_total Requests answered 503 because the origin was overloaded, by class.\n";
+  out += "# TYPE liveorigin_shed_total counter\n";
+  for (size_t c = 0; c < kRequestClasses; ++c) {
+    uint64_t v = 0;
+    for (const auto& tc : threads) v += tc->shed[c].get();
+    out += std::string("liveorigin_shed_total{class=\"") + class_label(c) + "\"} " + std::to_string(v) + "\n";
+  }
+  auto histogram = [&](const char* name, const char* help, Histogram ThreadCounters::*field) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " histogram\n";
+    uint64_t cumulative = 0;
+    uint64_t sum = 0;
+    for (size_t b = 0; b <= Histogram::kBoundsMs.size(); ++b) {
+      for (const auto& tc : threads) cumulative += ((*tc).*field).bucket(b);
+      const std::string le = b == Histogram::kBoundsMs.size() ? "+Inf" : std::to_string(Histogram::kBoundsMs[b]);
+      out += std::string(name) + "_bucket{le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+    }
+    for (const auto& tc : threads) sum += ((*tc).*field).sum_ms();
+    out += std::string(name) + "_sum " + std::to_string(sum) + "\n";
+    out += std::string(name) + "_count " + std::to_string(cumulative) + "\n";
+  };
+  histogram("liveorigin_hold_wake_ms", "Milliseconds from the PUT that published a segment to the held answer.",
+            &ThreadCounters::hold_wake_ms);
+  histogram("liveorigin_put_ms", "Milliseconds from a PUT's head to its acknowledgement (body transfer included).",
+            &ThreadCounters::put_ms);
+  {
+    int64_t reads = 0;
+    for (const auto& tc : threads) reads += tc->store_reads.load(std::memory_order_relaxed);
+    out += "# HELP liveorigin_store_reads_in_flight Store reads started and not completed.\n";
+    out += "# TYPE liveorigin_store_reads_in_flight gauge\nliveorigin_store_reads_in_flight " +
+           std::to_string(reads) + "\n";
   }
   out += "# HELP liveorigin_puts_total Ingest PUTs, by answer.\n";
   out += "# TYPE liveorigin_puts_total counter\n";
@@ -1385,6 +2059,21 @@ Response Origin::metrics_text(OriginThread& t) {
           &ThreadCounters::hold_timeouts);
   counter("liveorigin_holds_refused_total", "Requests not held because hold_requests_max were waiting.",
           &ThreadCounters::holds_refused);
+  counter("liveorigin_suppressed_total", "Repeats of shed requests answered from the suppression cache.",
+          &ThreadCounters::suppressed);
+  {
+    const Registry& reg = registry(t);
+    out += "# HELP liveorigin_markers Markers held per event.\n# TYPE liveorigin_markers gauge\n";
+    for (const auto& [id, e] : reg.events) {
+      out += "liveorigin_markers{event=" + prom_label(id) + "} " + std::to_string(e->markers.size()) + "\n";
+    }
+    out += "# HELP liveorigin_event_version The event's newest version (ETag, Live-Version).\n";
+    out += "# TYPE liveorigin_event_version gauge\n";
+    for (const auto& [id, e] : reg.events) {
+      out += "liveorigin_event_version{event=" + prom_label(id) + "} " + std::to_string(e->runtime->version.load()) +
+             "\n";
+    }
+  }
   out += "# HELP liveorigin_held_requests Requests waiting now.\n# TYPE liveorigin_held_requests gauge\n";
   out += "liveorigin_held_requests " + std::to_string(held_requests()) + "\n";
   out += "# HELP liveorigin_store_bytes Bytes of objects held in the store.\n# TYPE liveorigin_store_bytes gauge\n";

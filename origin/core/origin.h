@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <array>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -62,7 +63,9 @@ class HeldRequest {
   // Written only by calls made for this request (serialized by its driver).
   int64_t held_since_ms_ = -1;
   bool counted_ = false;  // occupies one of hold_requests_max slots
+  int64_t woken_ms_ = -1;  // when a PUT woke it (guarded by the stream's mutex while registered)
   ZoneLabel zone_ = ZoneLabel::hold;
+  RequestClass class_ = RequestClass::live;
   std::weak_ptr<StreamState> stream_;  // weak: the stream's waiter list owns us
   int64_t number_ = 0;
 };
@@ -90,6 +93,16 @@ class OriginThread {
   std::shared_ptr<const Registry> registry_;
   std::shared_ptr<ThreadCounters> counters_;
   Effects effects_;
+
+  // Suppression cache (DESIGN §2.6): paths answered 503 for overload, and until when a
+  // repeat gets the same answer without any work. Direct-mapped, per thread: no lock.
+  struct Suppressed {
+    uint64_t path_hash = 0;
+    int64_t until_ms = 0;
+  };
+  static constexpr size_t kSuppressSlots = 4096;
+  std::vector<Suppressed> suppressed_;
+  int64_t suppress_active_until_ms_ = 0;
 };
 
 // Read `key` from the store; then complete_fetch() fills the body.
@@ -97,6 +110,7 @@ struct Fetch {
   std::string key;
   Response response;  // complete except the body pointer; body_offset/length already set
   ZoneLabel zone = ZoneLabel::select;  // for metrics, counted when the fetch completes
+  size_t class_label = 3;              // ditto (index for class_label())
 };
 
 // Keep the request until `wake_at_ms` (or an earlier wake()), then call handle() again.
@@ -169,6 +183,13 @@ class Origin {
   // segments that left the DVR window.
   void tick(OriginThread& t);
 
+  // Applies a re-read config file (SIGHUP): events defined in it are created or
+  // replaced, events it defined before and no longer does are deleted, events
+  // created through the admin API are left alone; ingest and admin tokens are
+  // replaced. Returns a one-line summary for the log. Settings that need a restart
+  // (listen, threads, limits) are not applied and named in the summary.
+  std::string reload(OriginThread& t, const OriginConfig& next);
+
   // Counts a request the transport answered itself (unparseable, too large, timed out).
   void count_transport_reject(OriginThread& t, int status);
 
@@ -196,9 +217,14 @@ class Origin {
                              size_t stream_index, std::string_view object);
   Outcome hold_or_refuse(OriginThread& t, EventState& event, size_t stream_index, int64_t n,
                          int64_t wake_at_ms, const std::shared_ptr<HeldRequest>& held, ZoneLabel zone,
-                         std::unique_lock<std::mutex>& stream_lock);
+                         RequestClass cls, std::unique_lock<std::mutex>& stream_lock);
   Outcome finish(OriginThread& t, ZoneLabel zone, Outcome outcome,
-                 const std::shared_ptr<HeldRequest>& held);
+                 const std::shared_ptr<HeldRequest>& held, size_t class_label = 3);
+  RequestClass request_class(const RequestHead& head, const StreamConfig& sc, int64_t n, int64_t edge) const;
+  bool overloaded(RequestClass c, int64_t now_ms);
+  Response shed_response() const;
+  std::optional<Response> suppressed(OriginThread& t, std::string_view path, int64_t now_ms);
+  void remember_shed(OriginThread& t, std::string_view path, int64_t now_ms);
   void release_hold(const std::shared_ptr<HeldRequest>& held);
 
   Response handle_admin(OriginThread& t, const RequestHead& head, const Route& route,
@@ -206,6 +232,14 @@ class Origin {
   Response admin_put_event(OriginThread& t, std::string_view id, std::string_view body);
   Response admin_delete_event(OriginThread& t, std::string_view id);
   Response admin_segment_audit(OriginThread& t, const Route& route);
+  Response admin_markers(OriginThread& t, const RequestHead& head, const Route& route, std::string_view body);
+  Response admin_invalidate(OriginThread& t, std::string_view body);
+  Response invalidations_feed(OriginThread& t, const RequestHead& head, const Route& route);
+  // Publishes a registry in which `event` is replaced by `next` (same streams and runtime).
+  void replace_event_locked(const std::string& id, std::shared_ptr<EventState> next);
+  // Gives every served segment of `event` whose media interval overlaps
+  // [from_ms, to_ms) a new version. Caller holds ingest_mu_. Returns how many.
+  int64_t bump_served_locked(EventState& event, int64_t from_ms, int64_t to_ms);
   Response timeline(OriginThread& t, const Route& route);
   Response metrics_text(OriginThread& t);
 
@@ -237,6 +271,13 @@ class Origin {
 
   std::atomic<int64_t> held_count_{0};
   std::atomic<bool> draining_{false};
+
+  // Per-class request budgets: requests counted in the current one-second window.
+  struct Budget {
+    std::atomic<int64_t> window_s{0};
+    std::atomic<int64_t> used{0};
+  };
+  std::array<Budget, kRequestClasses> budgets_;
 
   std::mutex threads_mu_;
   std::vector<std::shared_ptr<ThreadCounters>> thread_counters_;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 #include <limits>
+#include <functional>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -141,6 +142,9 @@ struct Server::Impl {
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::thread> threads;
   uint16_t bound_port = 0;
+  uint16_t bound_ingest_port = 0;
+  size_t delivery_workers = 0;  // workers[0..delivery_workers) serve `listen`; the rest `ingest_listen`
+  std::function<void(OriginThread&)> on_reload;
   std::atomic<size_t> connections{0};
   std::atomic<bool> draining{false};
   std::atomic<bool> stopped{false};
@@ -152,6 +156,7 @@ struct Server::Impl {
   Impl(Origin& o, Store& s, ServerOptions opts) : origin(o), store(s), options(std::move(opts)) {}
 
   void accept(Worker& w);
+  void wait_signal();
   void schedule_tick();
   void begin_drain();
   void check_drained();
@@ -281,6 +286,11 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
     };
     head_.live_pipeline = named("Live-Pipeline");
     head_.repr_digest = named("Repr-Digest");
+    head_.cmcd_request = named("CMCD-Request");
+    head_.cmcd_session = named("CMCD-Session");
+    head_.sec_purpose = named("Sec-Purpose");
+    if (head_.sec_purpose.empty()) head_.sec_purpose = named("Purpose");
+    head_.live_priority = named("Live-Priority");
     // A structured field may come in several lines: they form one value joined by ", ".
     auto lines = req.equal_range("Segment-Defects");
     if (lines.first != lines.second && std::next(lines.first) != lines.second) {
@@ -537,6 +547,7 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
 ServerOptions ServerOptions::from(const OriginConfig& c) {
   ServerOptions o;
   o.listen = c.listen;
+  o.ingest_listen = c.ingest_listen;
   o.threads = c.threads > 0 ? c.threads : std::max(1u, std::thread::hardware_concurrency());
   o.header_timeout_ms = c.header_timeout_ms;
   o.body_timeout_ms = c.body_timeout_ms;
@@ -548,7 +559,9 @@ ServerOptions ServerOptions::from(const OriginConfig& c) {
 Server::Server(Origin& origin, Store& store, ServerOptions options)
     : impl_(std::make_unique<Impl>(origin, store, std::move(options))) {
   const int n = std::max(1, impl_->options.threads);
-  for (int i = 0; i < n; ++i) {
+  impl_->delivery_workers = static_cast<size_t>(n);
+  const int total = n + (impl_->options.ingest_listen.empty() ? 0 : 1);
+  for (int i = 0; i < total; ++i) {
     auto w = std::make_unique<Worker>();
     w->origin_thread = origin.make_thread();
     impl_->workers.push_back(std::move(w));
@@ -578,8 +591,18 @@ Server::~Server() {
 Result<uint16_t> Server::bind() {
   auto ep = parse_endpoint(impl_->options.listen);
   if (!ep) return ep.error();
+  std::optional<tcp::endpoint> ingest_ep;
+  if (!impl_->options.ingest_listen.empty()) {
+    auto iep = parse_endpoint(impl_->options.ingest_listen);
+    if (!iep) return iep.error();
+    ingest_ep = *iep;
+  }
   tcp::endpoint endpoint = *ep;
-  for (auto& w : impl_->workers) {
+  for (size_t i = 0; i < impl_->workers.size(); ++i) {
+    auto& w = impl_->workers[i];
+    const bool ingest = i >= impl_->delivery_workers;
+    if (ingest) endpoint = *ingest_ep;
+    const std::string& address = ingest ? impl_->options.ingest_listen : impl_->options.listen;
     error_code ec;
     tcp::acceptor a(*w->ioc);
     a.open(endpoint.protocol(), ec);
@@ -592,16 +615,17 @@ Result<uint16_t> Server::bind() {
     }
     if (!ec) a.bind(endpoint, ec);
     if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
-    if (ec) return make_error("cannot listen on " + impl_->options.listen + ": " + ec.message());
+    if (ec) return make_error("cannot listen on " + address + ": " + ec.message());
     // Port 0: every worker's acceptor joins the port the first one was given.
     endpoint.port(a.local_endpoint().port());
     w->acceptor.emplace(std::move(a));
+    (ingest ? impl_->bound_ingest_port : impl_->bound_port) = endpoint.port();
   }
-  impl_->bound_port = endpoint.port();
   return impl_->bound_port;
 }
 
 uint16_t Server::port() const { return impl_->bound_port; }
+uint16_t Server::ingest_port() const { return impl_->bound_ingest_port; }
 
 size_t Server::open_connections() const { return impl_->connections.load(); }
 
@@ -642,11 +666,24 @@ void Server::start() {
   }
 }
 
-void Server::handle_signals() {
+void Server::handle_signals(std::function<void(OriginThread&)> on_reload) {
   Impl& impl = *impl_;
+  impl.on_reload = std::move(on_reload);
   impl.signals.emplace(*impl.workers[0]->ioc, SIGTERM, SIGINT);
-  impl.signals->async_wait([this](error_code ec, int) {
-    if (!ec) drain();
+  if (impl.on_reload) impl.signals->add(SIGHUP);
+  impl.wait_signal();
+}
+
+void Server::Impl::wait_signal() {
+  signals->async_wait([this](error_code ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      Worker& w = *workers[0];
+      on_reload(*w.origin_thread);
+      apply(w.origin_thread->take_effects());
+      return wait_signal();
+    }
+    begin_drain();
   });
 }
 

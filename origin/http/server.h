@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,7 +17,10 @@ namespace liveorigin {
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  // host:port, [v6]:port; port 0 picks a free one
-  int threads = 1;
+  // A separate listener for packagers, with its own thread, so a flood of delivery
+  // requests cannot starve ingest. Empty: none.
+  std::string ingest_listen;
+  int threads = 1;  // delivery threads
   int64_t header_timeout_ms = 10000;
   int64_t body_timeout_ms = 60000;
   int64_t idle_timeout_ms = 60000;
@@ -36,8 +40,10 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds the listeners. Errors name the address: "cannot listen on 127.0.0.1:80: Permission denied".
+  // Returns the delivery port.
   Result<uint16_t> bind();
   uint16_t port() const;
+  uint16_t ingest_port() const;  // 0 without ingest_listen
 
   // Starts the worker threads (after bind()); returns at once.
   void start();
@@ -48,8 +54,10 @@ class Server {
   void stop();
   // Blocks until the worker threads have stopped.
   void wait();
-  // Installs SIGTERM/SIGINT handlers that call drain() (for `liveorigin serve`).
-  void handle_signals();
+  // Installs SIGTERM/SIGINT handlers that call drain() and, if given, a SIGHUP handler
+  // that calls `on_reload` on a worker thread with that thread's OriginThread (for
+  // `liveorigin serve`); the effects it leaves there are carried out after it returns.
+  void handle_signals(std::function<void(OriginThread&)> on_reload = {});
 
   size_t open_connections() const;
 

@@ -359,7 +359,7 @@ TEST(ServerOperations, HealthzMetricsAndAudit) {
   HttpResponse m = s.get("/metrics");
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.header("Content-Type").find("text/plain"), std::string::npos);
-  EXPECT_EQ(s.metric(R"(liveorigin_requests_total{zone="select",status="200"})"), 1);
+  EXPECT_EQ(s.metric(R"(liveorigin_requests_total{class="live",zone="select",status="200"})"), 1);
   EXPECT_EQ(s.metric(R"(liveorigin_puts_total{status="201"})"), 2);
   EXPECT_EQ(s.admin("GET", "/admin/events").status, 200);
   EXPECT_EQ(http_request(s.port, "GET", "/admin/events").status, 401);
@@ -413,7 +413,7 @@ TEST(ServerBadInput, MalformedRequestsGet4xxAndTheServerCarriesOn) {
     EXPECT_EQ(c.read_response().status, 200);
   }
   EXPECT_EQ(s.get(seg(kEdge)).body, "kept");
-  EXPECT_EQ(s.metric(R"(liveorigin_requests_total{zone="bad-request",status="400"})") >= 1, true);
+  EXPECT_EQ(s.metric(R"(liveorigin_requests_total{class="none",zone="bad-request",status="400"})") >= 1, true);
 }
 
 TEST(ServerBadInput, SlowAndSilentClientsAreCutOff) {

@@ -766,9 +766,9 @@ TEST(CoreMetrics, CountsRequestsByZoneAndStatusAndSelectionsByPipeline) {
   h.get(seg(kEdge + 50));
   h.get(seg(1));
   const std::string m = h.metrics();
-  EXPECT_NE(m.find(R"(liveorigin_requests_total{zone="select",status="200"} 2)"), std::string::npos) << m;
-  EXPECT_NE(m.find(R"(liveorigin_requests_total{zone="too-early",status="404"} 1)"), std::string::npos) << m;
-  EXPECT_NE(m.find(R"(liveorigin_requests_total{zone="expired",status="410"} 1)"), std::string::npos) << m;
+  EXPECT_NE(m.find(R"(liveorigin_requests_total{class="live",zone="select",status="200"} 2)"), std::string::npos) << m;
+  EXPECT_NE(m.find(R"(liveorigin_requests_total{class="live",zone="too-early",status="404"} 1)"), std::string::npos) << m;
+  EXPECT_NE(m.find(R"(liveorigin_requests_total{class="dvr",zone="expired",status="410"} 1)"), std::string::npos) << m;
   EXPECT_NE(m.find(R"(liveorigin_selections_total{event="final",stream="video",pipeline="b",reason="clean"} 1)"),
             std::string::npos)
       << m;
