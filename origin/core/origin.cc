@@ -1636,10 +1636,9 @@ void Origin::replace_event_locked(const std::string& id, std::shared_ptr<EventSt
   publish_registry(std::move(reg));
 }
 
-int64_t Origin::bump_served_locked(EventState& event, int64_t from_ms, int64_t to_ms) {
+int64_t Origin::bump_served_locked(EventState& event, int64_t from_ms, int64_t to_ms, int64_t& version) {
   const EventConfig& ec = *event.config;
   int64_t bumped = 0;
-  int64_t version = 0;
   for (size_t i = 0; i < ec.streams.size(); ++i) {
     const StreamConfig& sc = ec.streams[i];
     StreamState& ss = *event.streams[i];
@@ -1687,7 +1686,8 @@ Response Origin::admin_markers(OriginThread& t, const RequestHead& head, const R
     if (it == next->markers.end()) return text_response(404, "unknown marker", 0);
     const Marker gone = *it;
     next->markers.erase(it);
-    bump_served_locked(*next, gone.start_ms, gone.end_ms());
+    int64_t version = 0;
+    bump_served_locked(*next, gone.start_ms, gone.end_ms(), version);
     replace_event_locked(std::string(route.event), std::move(next));
     shared_metrics_.count("liveorigin_marker_changes_total", "event=" + prom_label(route.event) + ",op=\"delete\"");
     return empty_response(204, 0);
@@ -1758,10 +1758,11 @@ Response Origin::admin_markers(OriginThread& t, const RequestHead& head, const R
   auto next = std::make_shared<EventState>(*current->second);
   m.seq = ++next->runtime->marker_seq;
   int64_t bumped = 0;
+  int64_t version = 0;
   bool replaced = false;
   for (auto& old : next->markers) {
     if (old.id != m.id) continue;
-    bumped += bump_served_locked(*next, old.start_ms, old.end_ms());
+    bumped += bump_served_locked(*next, old.start_ms, old.end_ms(), version);
     old = m;
     replaced = true;
   }
@@ -1777,7 +1778,7 @@ Response Origin::admin_markers(OriginThread& t, const RequestHead& head, const R
     }
     next->markers.push_back(m);
   }
-  bumped += bump_served_locked(*next, m.start_ms, m.end_ms());
+  bumped += bump_served_locked(*next, m.start_ms, m.end_ms(), version);
   replace_event_locked(std::string(route.event), std::move(next));
   shared_metrics_.count("liveorigin_marker_changes_total",
                         "event=" + prom_label(route.event) + ",op=" + prom_label(replaced ? "replace" : "create"));

@@ -238,8 +238,10 @@ class Origin {
   // Publishes a registry in which `event` is replaced by `next` (same streams and runtime).
   void replace_event_locked(const std::string& id, std::shared_ptr<EventState> next);
   // Gives every served segment of `event` whose media interval overlaps
-  // [from_ms, to_ms) a new version. Caller holds ingest_mu_. Returns how many.
-  int64_t bump_served_locked(EventState& event, int64_t from_ms, int64_t to_ms);
+  // [from_ms, to_ms) the version `version`, allocating it from the event's counter
+  // when 0 (so one change is one version however many calls it takes). Caller holds
+  // ingest_mu_. Returns how many segments changed.
+  int64_t bump_served_locked(EventState& event, int64_t from_ms, int64_t to_ms, int64_t& version);
   Response timeline(OriginThread& t, const Route& route);
   Response metrics_text(OriginThread& t);
 

@@ -48,7 +48,8 @@ Result<Target> parse_target(std::string_view target) {
 }
 
 std::optional<std::string> query_param(std::string_view query, std::string_view key) {
-  auto parsed = boost::urls::parse_origin_form("/?" + std::string(query));
+  const std::string target = "/?" + std::string(query);  // the url_view below points into it
+  auto parsed = boost::urls::parse_origin_form(target);
   if (!parsed) return std::nullopt;
   for (auto p : parsed->params()) {
     if (p.key == key) return std::string(p.value);
