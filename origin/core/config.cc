@@ -90,7 +90,9 @@ EventConfig parse_event(const YAML::Node& node, const Location& where, std::stri
   } else {
     e.id = r.string("id");
   }
-  check_id(node, where, e.id);
+  // Name the id key (at the event when the id came from the path), like stream ids.
+  const YAML::Node id_node = r.node("id");
+  check_id(id_node.IsNull() ? node : id_node, r.child("id"), e.id);
 
   const YAML::Node pipelines = r.node("pipelines");
   if (!pipelines.IsSequence() || pipelines.size() == 0) {

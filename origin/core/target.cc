@@ -13,6 +13,9 @@ Result<Target> parse_target(std::string_view target) {
   const boost::urls::url_view& u = *parsed;
   Target t;
   t.query = u.encoded_query();
+  // Boost.URL hides a leading "." segment ("/./a" reads as "/a"); refuse it like any other.
+  const std::string_view path = u.encoded_path();
+  if (path.starts_with("/./")) return make_error("'.' or '..' path segment");
   const auto segs = u.encoded_segments();
   bool any_escaped = false;
   size_t n = 0;
@@ -39,8 +42,8 @@ Result<Target> parse_target(std::string_view target) {
     t.segments[i++] = std::string_view(t.decoded_.data() + begin, t.decoded_.size() - begin);
   }
   for (size_t k = 0; k < n; ++k) {
-    if (t.segments[k].find('/') != std::string_view::npos || t.segments[k] == "." ||
-        t.segments[k] == ".." || t.segments[k].empty()) {
+    if (t.segments[k] == "." || t.segments[k] == "..") return make_error("'.' or '..' path segment");
+    if (t.segments[k].find('/') != std::string_view::npos || t.segments[k].empty()) {
       return make_error("bad path segment");
     }
   }

@@ -31,7 +31,8 @@ struct Target {
 };
 
 // Errors: "bad request target" (not origin-form), "empty path segment",
-// "'.' or '..' path segment", "too many path segments".
+// "'.' or '..' path segment" (also when percent-encoded), "too many path segments",
+// "bad path segment" (a percent-encoded '/').
 // The returned Target's views point into `target` (which must outlive it) or into
 // the Target's own heap buffer, which moves with it; do not copy a Target.
 Result<Target> parse_target(std::string_view target);

@@ -180,6 +180,48 @@ events:
   fs::remove(config);
 }
 
+TEST(CliServe, SighupReloadsEventsAndTokensWithoutDroppingConnections) {
+  const fs::path config = write_config("serve-hup", kConfig);
+  Child child({"serve", "--config", config.string()});
+  const uint16_t port = child.wait_for_port();
+  ASSERT_NE(port, 0) << child.log();
+  HttpClient kept(port);
+  ASSERT_EQ(kept.request("GET", "/live/final/_timeline").status, 200);
+  EXPECT_EQ(kept.request("GET", "/live/encore/_timeline").status, 404);
+
+  std::string next = kConfig;
+  next += R"(  - id: encore
+    pipelines: [a]
+    streams:
+      - id: video
+)";
+  std::ofstream(config) << next;
+  child.signal(SIGHUP);
+  bool reloaded = false;
+  for (int i = 0; i < 200 && !reloaded; ++i) {
+    reloaded = kept.request("GET", "/live/encore/_timeline").status == 200;
+    if (!reloaded) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(reloaded) << child.log();
+  EXPECT_TRUE(kept.connected());  // the same keep-alive connection throughout
+  EXPECT_NE(child.log().find("config reloaded: 1 events created, 1 replaced, 0 deleted"), std::string::npos)
+      << child.log();
+
+  // A broken file is refused and the running config stays.
+  std::ofstream(config) << "events: [ {id: broken";
+  child.signal(SIGHUP);
+  for (int i = 0; i < 200 && child.log().find("not reloaded") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_NE(child.log().find("SIGHUP: config not reloaded, the running one stays: " + config.string()),
+            std::string::npos)
+      << child.log();
+  EXPECT_EQ(kept.request("GET", "/live/encore/_timeline").status, 200);
+  child.signal(SIGTERM);
+  EXPECT_EQ(child.wait_exit(std::chrono::seconds(5)), 0);
+  fs::remove(config);
+}
+
 TEST(CliServe, PortInUseIsAClearError) {
   // Another program holds the port (without SO_REUSEPORT, so it cannot be shared).
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -55,6 +55,7 @@ HttpClient::HttpClient(uint16_t port, std::string host) : impl_(std::make_unique
 
 HttpClient::~HttpClient() = default;
 HttpClient::HttpClient(HttpClient&&) noexcept = default;
+HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
 
 bool HttpClient::connected() const { return impl_->open; }
 

@@ -33,6 +33,7 @@ class HttpClient {
   explicit HttpClient(uint16_t port, std::string host = "127.0.0.1");
   ~HttpClient();
   HttpClient(HttpClient&&) noexcept;
+  HttpClient& operator=(HttpClient&&) noexcept;
 
   // Sends one request and reads its response. `chunked` sends the body with
   // Transfer-Encoding: chunked in pieces of `chunk_bytes`.

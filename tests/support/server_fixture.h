@@ -13,6 +13,7 @@
 #include "origin/core/config.h"
 #include "origin/core/origin.h"
 #include "origin/http/server.h"
+#include "origin/store/fault_store.h"
 #include "origin/store/memory_store.h"
 #include "tests/support/http_client.h"
 
@@ -22,7 +23,9 @@ class RunningServer {
  public:
   static constexpr int64_t kT0 = 1'000'000'000;  // a 2 s boundary; edge 499'999 with d = 2000
 
-  explicit RunningServer(const std::string& yaml, int64_t t0 = kT0, int threads = 2) : clock(t0) {
+  // `faulty`: the server reads and writes through a FaultStore (see `fault`).
+  explicit RunningServer(const std::string& yaml, int64_t t0 = kT0, int threads = 2, bool faulty = false)
+      : clock(t0) {
     auto parsed = parse_origin_config(yaml, "test.yaml");
     if (!parsed) throw std::runtime_error(parsed.error().message);
     config = *parsed;
@@ -30,7 +33,8 @@ class RunningServer {
     ServerOptions options = ServerOptions::from(config);
     options.listen = "127.0.0.1:0";
     options.threads = threads;
-    server = std::make_unique<Server>(*origin, store, options);
+    if (faulty) fault = std::make_unique<FaultStore>(store);
+    server = std::make_unique<Server>(*origin, fault ? static_cast<Store&>(*fault) : store, options);
     auto port_or = server->bind();
     if (!port_or) throw std::runtime_error(port_or.error().message);
     port = *port_or;
@@ -40,6 +44,10 @@ class RunningServer {
   ~RunningServer() {
     server->stop();
     server->wait();
+    // Delayed store completions still queued run now, while the server's io_contexts
+    // exist to receive (and drop) what they post.
+    fault.reset();
+    server.reset();
   }
 
   HttpResponse get(const std::string& target, const HeaderList& headers = {}) {
@@ -84,6 +92,7 @@ class RunningServer {
   ManualClock clock;
   OriginConfig config;
   MemoryStore store;
+  std::unique_ptr<FaultStore> fault;
   std::unique_ptr<Origin> origin;
   std::unique_ptr<Server> server;
   uint16_t port = 0;
