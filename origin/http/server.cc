@@ -244,6 +244,7 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
       // Malformed or oversized head: answer and close, the stream is out of sync.
       const int status = ec == http::error::header_limit ? 431 : 400;
       origin().count_transport_reject(ctx(), status);
+      linger_after_write_ = true;
       return send(text_response(status, "malformed request: " + ec.message(), 0), false);
     }
     state_ = State::working;
@@ -323,6 +324,7 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
     deadline_.cancel();
     if (ec == http::error::body_limit) {
       origin().count_transport_reject(ctx(), 413);
+      linger_after_write_ = true;
       return send(text_response(413, "request body too large", 0), false);
     }
     if (ec) return close();
@@ -411,6 +413,9 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
       // Rejected before the body: keep the connection only if there is no body to skip.
       const bool no_body = !header_parser_->chunked() &&
                            (!header_parser_->content_length() || *header_parser_->content_length() == 0);
+      // A body may already be on its way (no Expect: 100-continue): drain it after the
+      // answer so closing does not reset the connection before the client reads it.
+      linger_after_write_ = !no_body;
       return send(std::move(*r), keep_alive_ && no_body);
     }
     ticket_ = std::move(std::get<IngestTicket>(started));
@@ -438,6 +443,7 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
     if (ec == http::error::body_limit) {
       origin().count_transport_reject(ctx(), 413);
       ingest_parser_.reset();
+      linger_after_write_ = true;
       return send(text_response(413, "body larger than body_limit_bytes", 0), false);
     }
     if (ec) {
@@ -513,9 +519,31 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
     if (state_ == State::closed) return;
     deadline_.cancel();
     response_ = Response{};
+    if (!ec && linger_after_write_) return linger();
     if (ec || !keep_alive_) return close();
     body_parser_.reset();
     read_header();
+  }
+
+  // Lingering close (as nginx does): stop sending, read and drop what the client still
+  // sends, for at most kLingerMs or kLingerBytes, then close.
+  static constexpr int64_t kLingerMs = 1000;
+  static constexpr size_t kLingerBytes = 4 << 20;
+
+  void linger() {
+    linger_after_write_ = false;
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    arm(kLingerMs);
+    linger_read();
+  }
+
+  void linger_read() {
+    socket_.async_read_some(net::buffer(linger_buffer_), [self = shared_from_this()](error_code ec, size_t n) {
+      self->lingered_ += n;
+      if (ec || self->lingered_ > kLingerBytes || self->state_ == State::closed) return self->close();
+      self->linger_read();
+    });
   }
 
   Server::Impl& server_;
@@ -535,6 +563,9 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
   Method method_ = Method::get;
   bool keep_alive_ = true;
   bool watching_ = false;
+  bool linger_after_write_ = false;
+  size_t lingered_ = 0;
+  std::array<char, 16384> linger_buffer_;
   State state_ = State::idle;
   Response response_;
   std::string head_text_;

@@ -1,6 +1,5 @@
 #include "origin/core/segment_template.h"
 
-#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -11,7 +10,6 @@
 namespace liveorigin {
 namespace {
 
-using ::testing::HasSubstr;
 
 SegmentTemplate parse_ok(std::string_view text, std::string_view rep = "video-1080p") {
   auto t = SegmentTemplate::parse(text, rep);
@@ -60,7 +58,7 @@ TEST(SegmentTemplateParse, KeepsTextAndWidth) {
 
 TEST(SegmentTemplateMatch, RoundTripsManyNumbers) {
   const std::vector<const char*> templates = {"$Number$.m4s", "seg-$Number%04d$.m4s",
-                                             "$RepresentationID$/x" + 0 == nullptr ? "" : "$Number%09d$"};
+                                             "$RepresentationID$_$Number%09d$.cmfv"};
   const std::vector<int64_t> numbers = {0,       1,           9,           10,
                                         99,      1000,        9999,        10000,
                                         123456,  884'467'890, 999'999'999, 1'000'000'000,
@@ -152,7 +150,8 @@ TEST(SegmentTemplateParse, RefusesWhatCannotLocateSegmentsByNumber) {
   for (const auto& c : cases) {
     auto t = SegmentTemplate::parse(c.text, c.representation_id);
     ASSERT_FALSE(t.ok()) << "'" << c.text << "' parsed";
-    EXPECT_THAT(t.error().message, HasSubstr(c.message_part)) << "'" << c.text << "'";
+    EXPECT_NE(t.error().message.find(c.message_part), std::string::npos)
+        << "'" << c.text << "': " << t.error().message;
   }
 }
 
