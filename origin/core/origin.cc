@@ -1464,7 +1464,11 @@ Response Origin::admin_segment_audit(OriginThread& t, const Route& route) {
     auto it = ss.segments.find(n);
     if (it != ss.segments.end()) {
       const SegmentState& seg = it->second;
-      for (const auto& c : seg.candidates) candidates.push_back(candidate_json(*c));
+      for (const auto& c : seg.candidates) {
+        boost::json::value v = candidate_json(*c);
+        v.as_object()["excluded"] = event.excluded(c->pipeline, sc.id, n);
+        candidates.push_back(std::move(v));
+      }
       for (const auto& p : seg.pending) pending.push_back(boost::json::value(p));
       if (!seg.committed.empty()) {
         choice = boost::json::object{{"pipeline", seg.committed},
@@ -1493,6 +1497,7 @@ Response Origin::admin_segment_audit(OriginThread& t, const Route& route) {
       {"choice", std::move(choice)},
       {"first_served_ms", first_served},
       {"held_requests", waiting},
+      {"markers", live_markers(event, sc, n)},
   };
   return json_response(200, body);
 }
