@@ -26,7 +26,8 @@ constexpr int64_t avail_ms(const StreamConfig& s, int64_t n) {
   return media_start_ms(s, n + 1) + s.publish_latency_ms;
 }
 
-// The largest n with avail(n) <= now (start_number - 1 before the stream starts).
+// The largest n with avail(n) <= now. Before the stream starts it is below start_number
+// (the formula extends backwards); dvr_floor clamps, so such numbers are expired.
 constexpr int64_t live_edge(const StreamConfig& s, int64_t now_ms) {
   return floor_div(now_ms - s.availability_start_ms - s.publish_latency_ms, s.segment_duration_ms) +
          s.start_number - 1;

@@ -88,10 +88,13 @@ TEST(TimingLiveEdge, StepsExactlyWhenASegmentBecomesDue) {
 }
 
 TEST(TimingLiveEdge, IsFirstMinusOneUntilTheFirstSegmentIsDue) {
+  // avail(first - 1) = start + latency, avail(first) = start + d + latency.
   const StreamConfig s = stream(/*d=*/2000, /*start_ms=*/50'000, /*first=*/1, /*latency=*/500);
-  EXPECT_EQ(live_edge(s, 50'000), 0);
+  EXPECT_EQ(live_edge(s, 50'499), -1);
+  EXPECT_EQ(live_edge(s, 50'500), 0);
   EXPECT_EQ(live_edge(s, 52'499), 0);
-  EXPECT_EQ(live_edge(s, 52'500), 1);  // avail(1) = 50000 + 2000 + 500
+  EXPECT_EQ(live_edge(s, 52'500), 1);
+  EXPECT_EQ(live_edge(s, 54'499), 1);
   EXPECT_EQ(live_edge(s, 54'500), 2);
 }
 
