@@ -445,6 +445,11 @@ std::unique_ptr<OriginThread> Origin::make_thread() {
   t->counters_ = std::make_shared<ThreadCounters>();
   std::lock_guard lock(threads_mu_);
   thread_counters_.push_back(t->counters_);
+  const size_t i = counters_view_size_.load(std::memory_order_relaxed);
+  if (i < kMaxThreads) {
+    counters_view_[i].store(t->counters_.get(), std::memory_order_relaxed);
+    counters_view_size_.store(i + 1, std::memory_order_release);
+  }
   return t;
 }
 
@@ -1573,9 +1578,9 @@ bool Origin::overloaded(RequestClass c, int64_t now_ms) {
   const OverloadConfig& o = config_.overload;
   if (o.store_reads_max > 0) {
     int64_t reads = 0;
-    {
-      std::lock_guard lock(threads_mu_);
-      for (const auto& tc : thread_counters_) reads += tc->store_reads.load(std::memory_order_relaxed);
+    const size_t n = counters_view_size_.load(std::memory_order_acquire);
+    for (size_t i = 0; i < n; ++i) {
+      reads += counters_view_[i].load(std::memory_order_relaxed)->store_reads.load(std::memory_order_relaxed);
     }
     // background goes first, at half the limit; dvr at the limit.
     const int64_t limit = c == RequestClass::background ? o.store_reads_max / 2 : o.store_reads_max;

@@ -283,6 +283,11 @@ class Origin {
 
   std::mutex threads_mu_;
   std::vector<std::shared_ptr<ThreadCounters>> thread_counters_;
+  // The same counters, readable without threads_mu_ on the request path (the
+  // overload check sums in-flight store reads). Append-only; kept alive above.
+  static constexpr size_t kMaxThreads = 1024;
+  std::array<std::atomic<ThreadCounters*>, kMaxThreads> counters_view_{};
+  std::atomic<size_t> counters_view_size_{0};
   SharedMetrics shared_metrics_;
 };
 
