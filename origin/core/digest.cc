@@ -14,6 +14,7 @@ Result<ExpectedDigest> parse_repr_digest(std::string_view field_value) {
   if (!dict) return make_error("Repr-Digest: " + dict.error().message);
   ExpectedDigest out;
   for (const auto& [key, member] : *dict) {
+    if (key != "sha-256" && key != "sha-512") continue;  // algorithms we do not know: ignored
     const auto* item = std::get_if<sf::Item>(&member);
     const auto* bytes = item ? std::get_if<sf::ByteSequence>(&item->value) : nullptr;
     if (bytes == nullptr) return make_error("Repr-Digest: " + key + " must be a byte sequence");

@@ -32,8 +32,8 @@ enum class ZoneLabel : uint8_t {
 };
 const char* to_string(ZoneLabel z);
 
-inline constexpr std::array<int, 21> kStatusCodes = {100, 200, 201, 204, 206, 304, 400, 401, 403, 404, 405,
-                                                     408, 409, 410, 411, 413, 416, 422, 500, 503, 507};
+inline constexpr std::array<int, 22> kStatusCodes = {100, 200, 201, 204, 206, 304, 400, 401, 403, 404, 405,
+                                                     408, 409, 410, 411, 413, 416, 422, 431, 500, 503, 507};
 inline constexpr size_t kStatusOther = kStatusCodes.size();
 size_t status_index(int status);
 

@@ -53,6 +53,10 @@ struct PlainObjectState {
   std::vector<std::string> pending;
 };
 
+// Init segments and manifests are few per stream; a packager writing endless distinct
+// names (a misconfigured template) must not fill the store with objects never expired.
+constexpr size_t kPlainObjectsMax = 256;
+
 const CandidatePtr* find_candidate(const std::vector<CandidatePtr>& v, std::string_view pipeline) {
   for (const auto& c : v) {
     if (c->pipeline == pipeline) return &c;
@@ -141,6 +145,7 @@ struct EventRuntime {
   std::atomic<int64_t> version{0};  // one increasing integer per event
   std::mutex feed_mu;
   std::deque<InvalidationEntry> feed;  // newest last, at most invalidations_max
+  int64_t feed_dropped_through = 0;     // version of the newest entry dropped from the feed
   uint64_t marker_seq = 0;             // guarded by Origin::ingest_mu_
 };
 
@@ -478,7 +483,12 @@ void Origin::count_transport_reject(OriginThread& t, int status) {
   count(t, ZoneLabel::bad_request, status);
 }
 
-void Origin::set_draining() { draining_.store(true, std::memory_order_release); }
+void Origin::count_put_reject(OriginThread& t, int status) { t.counters().puts[status_index(status)].add(); }
+
+void Origin::set_draining(int64_t hold_until_ms) {
+  drain_hold_until_ms_.store(hold_until_ms, std::memory_order_relaxed);
+  draining_.store(true, std::memory_order_release);
+}
 
 bool Origin::is_ingest(const RequestHead& head) const {
   if (head.method != Method::put) return false;
@@ -491,12 +501,11 @@ bool Origin::is_ingest(const RequestHead& head) const {
 Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_view body,
                        const std::shared_ptr<HeldRequest>& held) {
   // A repeat of a request shed moments ago gets the same answer without any work.
+  // (A request with a CMCD buffer hint is classified afresh: it may be about to stall.)
   if (t.suppress_active_until_ms_ > 0 && (head.method == Method::get || head.method == Method::head) &&
-      (!held || held->held_since_ms_ < 0)) {
-    if (auto r = suppressed(t, head.target, clock_.now_ms())) {
-      t.counters().suppressed.add();
-      return *r;
-    }
+      (!held || held->held_since_ms_ < 0) && head.cmcd_request.empty() &&
+      head.target.find("CMCD=") == std::string_view::npos) {
+    if (auto r = suppressed(t, head.target, clock_.now_ms())) return *r;
   }
   auto target = parse_target(head.target);
   if (!target) {
@@ -722,7 +731,7 @@ Outcome Origin::evaluate_segment(OriginThread& t, const RequestHead& head, Event
   // Shed before any work: no lock, no selection, no store read.
   if (!resumed && z.zone == Zone::select && overloaded(cls, now)) {
     t.counters().shed[cl].add();
-    remember_shed(t, head.target, now);
+    remember_shed(t, head.target, now, cls);
     return finish(t, label, shed_response(), held, cl);
   }
 
@@ -804,6 +813,8 @@ Outcome Origin::hold_or_refuse(OriginThread& t, EventState& event, size_t si, in
     return finish(t, zone, std::move(r), held, static_cast<size_t>(cls));
   };
   if (!held || sc.hold_ms_max == 0) return refuse("not yet");
+  const bool drain = draining();
+  if (drain && held->held_since_ms_ < 0) return refuse("not yet (draining)");
   if (held->held_since_ms_ < 0) {
     // A new hold takes a slot, if one is free; the count is only a bound, so a
     // relaxed increment that may briefly overshoot by a thread is acceptable.
@@ -821,7 +832,8 @@ Outcome Origin::hold_or_refuse(OriginThread& t, EventState& event, size_t si, in
     held->number_ = n;
     t.counters().holds.add();
   }
-  const int64_t deadline = held->held_since_ms_ + sc.hold_ms_max;
+  int64_t deadline = held->held_since_ms_ + sc.hold_ms_max;
+  if (drain) deadline = std::min(deadline, drain_hold_until_ms_.load(std::memory_order_relaxed));
   if (now >= deadline) {
     t.counters().hold_timeouts.add();
     return refuse("not yet (held for hold_ms_max)");
@@ -912,6 +924,7 @@ Outcome Origin::serve_plain_object(OriginThread& t, const RequestHead& head, Eve
     count(t, ZoneLabel::plain_object, 404);
     return r;
   }
+  if (!chosen->defects.clean()) t.counters().defective_served.add();
   Serve s{std::move(chosen), 0, ttl, false};
   Outcome o = build_serve(head, sc, object, s, ZoneLabel::plain_object);
   if (auto* r = std::get_if<Response>(&o)) count(t, ZoneLabel::plain_object, r->status);
@@ -1053,6 +1066,7 @@ std::variant<Response, StoreWrite> Origin::finish_put(OriginThread& t, IngestTic
     return reject_put(t, text_response(413, "body larger than body_limit_bytes", 0));
   }
   const int64_t size = static_cast<int64_t>(body->size());
+  if (size == 0) return reject_put(t, text_response(400, "empty body: nothing to store", 0));
   const int64_t now = clock_.now_ms();
 
   std::lock_guard ingest(ingest_mu_);
@@ -1072,6 +1086,10 @@ std::variant<Response, StoreWrite> Origin::finish_put(OriginThread& t, IngestTic
       pending = &seg.pending;
       committed = &seg.committed;
     } else {
+      if (!ss.objects.contains(ticket.object) && ss.objects.size() >= kPlainObjectsMax) {
+        return reject_put(t, text_response(507, "stream already holds " + std::to_string(kPlainObjectsMax) +
+                                                    " plain objects (names not matching segment_template)", 0));
+      }
       PlainObjectState& obj = ss.objects[ticket.object];
       copies = &obj.copies;
       pending = &obj.pending;
@@ -1081,12 +1099,14 @@ std::variant<Response, StoreWrite> Origin::finish_put(OriginThread& t, IngestTic
                                                   ticket.pipeline + "' is in progress", 0));
     }
     if (const CandidatePtr* existing = find_candidate(*copies, ticket.pipeline)) {
-      if ((*existing)->sha256 == hashes.sha256) {
+      // The same bytes with the same inspection verdict: a retry of what we hold. (A
+      // changed verdict on the same bytes is a new candidate, like different bytes.)
+      if ((*existing)->sha256 == hashes.sha256 && (*existing)->defects.header == ticket.defects.header) {
         ss.mark_live(ticket.pipeline, now);
-        return reject_put(t, empty_response(204, 0));  // a retry of what we hold
+        return reject_put(t, empty_response(204, 0));
       }
       if (committed && *committed == ticket.pipeline && (*existing)->defects.clean()) {
-        return reject_put(t, text_response(409, "different bytes for a committed clean segment; "
+        return reject_put(t, text_response(409, "different bytes or defects for a committed clean segment; "
                                                 "change it through invalidation", 0));
       }
       replaces = true;
@@ -1109,7 +1129,6 @@ std::variant<Response, StoreWrite> Origin::finish_put(OriginThread& t, IngestTic
   w.sha256 = hashes.sha256;
   w.replaces = replaces;
   w.reserved_bytes = size;
-  t.counters().bytes_ingested.add(static_cast<uint64_t>(size));
   return w;
 }
 
@@ -1260,6 +1279,7 @@ Response Origin::complete_put(OriginThread& t, StoreWrite&& w, bool stored) {
   if (ticket.number) r.set("Live-Version", std::to_string(version));
   t.counters().puts[status_index(r.status)].add();
   t.counters().put_ms.observe(now - ticket.started_ms);
+  t.counters().bytes_ingested.add(static_cast<uint64_t>(w.reserved_bytes));
   return r;
 }
 
@@ -1491,7 +1511,7 @@ Response Origin::admin_segment_audit(OriginThread& t, const Route& route) {
       {"event", event.config->id},
       {"stream", sc.id},
       {"number", n},
-      {"object", sc.parsed_template.format(n < 0 ? 0 : n)},
+      {"object", n < 0 ? boost::json::value(nullptr) : boost::json::value(sc.parsed_template.format(n))},
       {"media_start_ms", media_start_ms(sc, n)},
       {"avail_ms", avail_ms(sc, n)},
       {"zone", kZones[static_cast<int>(z.zone)]},
@@ -1614,6 +1634,8 @@ std::optional<Response> Origin::suppressed(OriginThread& t, std::string_view tar
   const uint64_t h = path_hash(target);
   const auto& slot = t.suppressed_[h % OriginThread::kSuppressSlots];
   if (slot.path_hash != h || slot.until_ms <= now_ms) return std::nullopt;
+  t.counters().suppressed.add();
+  count(t, ZoneLabel::select, 503, slot.class_label);
   Response r = shed_response();
   // The cached answer is what a CDN would have cached: the remaining window.
   for (auto& hdr : r.headers) {
@@ -1625,11 +1647,11 @@ std::optional<Response> Origin::suppressed(OriginThread& t, std::string_view tar
   return r;
 }
 
-void Origin::remember_shed(OriginThread& t, std::string_view target, int64_t now_ms) {
+void Origin::remember_shed(OriginThread& t, std::string_view target, int64_t now_ms, RequestClass cls) {
   if (t.suppressed_.empty()) t.suppressed_.resize(OriginThread::kSuppressSlots);
   const uint64_t h = path_hash(target);
   const int64_t until = now_ms + config_.overload.shed_ttl_ms;
-  t.suppressed_[h % OriginThread::kSuppressSlots] = {h, until};
+  t.suppressed_[h % OriginThread::kSuppressSlots] = {h, until, static_cast<uint8_t>(cls)};
   t.suppress_active_until_ms_ = std::max(t.suppress_active_until_ms_, until);
 }
 
@@ -1681,12 +1703,22 @@ Response Origin::admin_markers(OriginThread& t, const RequestHead& head, const R
     return o;
   };
   if (head.method == Method::get || head.method == Method::head) {
+    if (!route.marker.empty()) {
+      for (const auto& m : eit->second->markers) {
+        if (m.id == route.marker) return json_response(200, marker_json(m));
+      }
+      return text_response(404, "unknown marker", 0);
+    }
     boost::json::array list;
     for (const auto& m : eit->second->markers) list.push_back(marker_json(m));
     return json_response(200, list);
   }
   if (head.method == Method::del) {
-    if (route.marker.empty()) return text_response(405, "DELETE needs a marker id in the path", 0);
+    if (route.marker.empty()) {
+      Response r = text_response(405, "DELETE needs a marker id in the path", 0);
+      r.set("Allow", "GET, HEAD, POST");
+      return r;
+    }
     std::lock_guard ingest(ingest_mu_);
     const auto current = registry_->events.find(route.event);
     if (current == registry_->events.end()) return text_response(404, "unknown event", 0, "unknown-event");
@@ -1704,7 +1736,7 @@ Response Origin::admin_markers(OriginThread& t, const RequestHead& head, const R
   }
   if (head.method != Method::post || !route.marker.empty()) {
     Response r = text_response(405, "method not allowed", 0);
-    r.set("Allow", route.marker.empty() ? "GET, HEAD, POST" : "DELETE");
+    r.set("Allow", route.marker.empty() ? "GET, HEAD, POST" : "GET, HEAD, DELETE");
     return r;
   }
 
@@ -1844,7 +1876,8 @@ Response Origin::admin_invalidate(OriginThread& t, std::string_view body) {
     if (*q.exclude) next->exclusions.push_back(Exclusion{q.pipeline, q.stream, from, to});
   }
   int64_t uncommitted = 0;
-  for (size_t i = 0; i < ec.streams.size(); ++i) {
+  // Lifting an exclusion changes no served choice: nothing to un-commit.
+  for (size_t i = 0; i < ec.streams.size() && !(q.exclude && !*q.exclude); ++i) {
     if (!q.stream.empty() && ec.streams[i].id != q.stream) continue;
     StreamState& ss = *next->streams[i];
     std::lock_guard lock(ss.mu);
@@ -1863,7 +1896,10 @@ Response Origin::admin_invalidate(OriginThread& t, std::string_view body) {
     std::lock_guard feed(next->runtime->feed_mu);
     auto& f = next->runtime->feed;
     f.push_back(InvalidationEntry{version, q.stream, q.from, q.to, q.pipeline, q.exclude});
-    while (static_cast<int64_t>(f.size()) > config_.invalidations_max) f.pop_front();
+    while (static_cast<int64_t>(f.size()) > config_.invalidations_max) {
+      next->runtime->feed_dropped_through = f.front().version;
+      f.pop_front();
+    }
   }
   shared_metrics_.count("liveorigin_invalidations_total", "event=" + prom_label(q.event));
   if (log_) {
@@ -1892,10 +1928,8 @@ Response Origin::invalidations_feed(OriginThread& t, const RequestHead& head, co
   {
     EventRuntime& rt = *eit->second->runtime;
     std::lock_guard feed(rt.feed_mu);
-    if (!rt.feed.empty()) {
-      latest = rt.feed.back().version;
-      truncated = since < rt.feed.front().version - 1 && rt.feed.front().version > 1;
-    }
+    if (!rt.feed.empty()) latest = rt.feed.back().version;
+    truncated = since < rt.feed_dropped_through;
     for (const auto& e : rt.feed) {
       if (e.version <= since) continue;
       boost::json::object o{{"version", e.version}};
@@ -1967,18 +2001,28 @@ std::string Origin::reload(OriginThread& t, const OriginConfig& next) {
   std::string summary = "config reloaded: " + std::to_string(created) + " events created, " +
                         std::to_string(replaced) + " replaced, " + std::to_string(deleted) + " deleted; tokens replaced";
   std::vector<std::string> restart;
-  if (next.listen != config_.listen) restart.push_back("listen");
-  if (next.ingest_listen != config_.ingest_listen) restart.push_back("ingest_listen");
-  if (next.threads != config_.threads) restart.push_back("threads");
-  if (next.store.type != config_.store.type || next.store.budget_bytes != config_.store.budget_bytes) {
-    restart.push_back("store");
-  }
-  if (next.body_limit_bytes != config_.body_limit_bytes || next.hold_requests_max != config_.hold_requests_max ||
-      next.overload.store_reads_max != config_.overload.store_reads_max ||
-      next.overload.dvr_budget_rps != config_.overload.dvr_budget_rps ||
-      next.overload.background_budget_rps != config_.overload.background_budget_rps) {
-    restart.push_back("limits");
-  }
+  auto check = [&](const char* name, const auto& a, const auto& b) {
+    if (a != b) restart.push_back(name);
+  };
+  const OriginConfig& c = config_;
+  check("listen", next.listen, c.listen);
+  check("ingest_listen", next.ingest_listen, c.ingest_listen);
+  check("threads", next.threads, c.threads);
+  check("server_id", next.server_id, c.server_id);
+  check("body_limit_bytes", next.body_limit_bytes, c.body_limit_bytes);
+  check("hold_requests_max", next.hold_requests_max, c.hold_requests_max);
+  check("drain_ms_max", next.drain_ms_max, c.drain_ms_max);
+  check("header_timeout_ms", next.header_timeout_ms, c.header_timeout_ms);
+  check("body_timeout_ms", next.body_timeout_ms, c.body_timeout_ms);
+  check("idle_timeout_ms", next.idle_timeout_ms, c.idle_timeout_ms);
+  check("markers_max", next.markers_max, c.markers_max);
+  check("invalidations_max", next.invalidations_max, c.invalidations_max);
+  check("store.type", next.store.type, c.store.type);
+  check("store.budget_bytes", next.store.budget_bytes, c.store.budget_bytes);
+  check("overload.store_reads_max", next.overload.store_reads_max, c.overload.store_reads_max);
+  check("overload.dvr_budget_rps", next.overload.dvr_budget_rps, c.overload.dvr_budget_rps);
+  check("overload.background_budget_rps", next.overload.background_budget_rps, c.overload.background_budget_rps);
+  check("overload.shed_ttl_ms", next.overload.shed_ttl_ms, c.overload.shed_ttl_ms);
   if (!restart.empty()) {
     summary += "; changed but applied only at restart:";
     for (const auto& r : restart) summary += " " + r;

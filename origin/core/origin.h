@@ -99,6 +99,7 @@ class OriginThread {
   struct Suppressed {
     uint64_t path_hash = 0;
     int64_t until_ms = 0;
+    uint8_t class_label = 0;
   };
   static constexpr size_t kSuppressSlots = 4096;
   std::vector<Suppressed> suppressed_;
@@ -192,9 +193,12 @@ class Origin {
 
   // Counts a request the transport answered itself (unparseable, too large, timed out).
   void count_transport_reject(OriginThread& t, int status);
+  // Counts an ingest PUT the transport answered itself (a chunked body over the limit).
+  void count_put_reject(OriginThread& t, int status);
 
-  // /healthz answers 503 from now on.
-  void set_draining();
+  // /healthz answers 503 from now on, no new request is held, and held requests are
+  // answered (not-yet) by `hold_until_ms` at the latest, before the server stops.
+  void set_draining(int64_t hold_until_ms);
   bool draining() const { return draining_.load(std::memory_order_acquire); }
 
   int64_t held_requests() const { return held_count_.load(std::memory_order_relaxed); }
@@ -224,7 +228,7 @@ class Origin {
   bool overloaded(RequestClass c, int64_t now_ms);
   Response shed_response() const;
   std::optional<Response> suppressed(OriginThread& t, std::string_view path, int64_t now_ms);
-  void remember_shed(OriginThread& t, std::string_view path, int64_t now_ms);
+  void remember_shed(OriginThread& t, std::string_view path, int64_t now_ms, RequestClass cls);
   void release_hold(const std::shared_ptr<HeldRequest>& held);
 
   Response handle_admin(OriginThread& t, const RequestHead& head, const Route& route,
@@ -273,6 +277,7 @@ class Origin {
 
   std::atomic<int64_t> held_count_{0};
   std::atomic<bool> draining_{false};
+  std::atomic<int64_t> drain_hold_until_ms_{0};
 
   // Per-class request budgets: requests counted in the current one-second window.
   struct Budget {

@@ -29,6 +29,7 @@ using boost::system::error_code;
 namespace {
 
 constexpr size_t kHeaderLimitBytes = 16 * 1024;
+constexpr size_t kFirstReadBytes = 4096;
 
 // The ingest body: appended to one buffer and hashed as it arrives, so the digest
 // is known the moment the last chunk is in.
@@ -188,9 +189,11 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
 
   void start() { read_header(); }
 
-  // Drain: an idle keep-alive connection is closed now; a busy one closes after its response.
-  void close_if_idle() {
-    if (state_ == State::idle) close();
+  // Drain: an idle keep-alive connection is closed now; a busy one closes after its
+  // response; a held one is re-evaluated now, so its hold ends by the drain deadline.
+  void drain() {
+    if (state_ == State::idle) return close();
+    if (state_ == State::holding) on_wake();
   }
 
   void close() {
@@ -223,13 +226,26 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
 
   void read_header() {
     if (server_.draining.load(std::memory_order_acquire) && buffer_.size() == 0) return close();
-    state_ = buffer_.size() == 0 ? State::idle : State::reading;
+    if (buffer_.size() == 0) {
+      // Idle: wait up to idle_timeout_ms for the first bytes of the next request; from
+      // then on its head must be complete within header_timeout_ms.
+      state_ = State::idle;
+      arm(server_.options.idle_timeout_ms);
+      socket_.async_read_some(buffer_.prepare(kFirstReadBytes), [self = shared_from_this()](error_code ec, size_t n) {
+        if (self->state_ == State::closed) return;
+        if (ec) return self->close();
+        self->buffer_.commit(n);
+        self->read_header();
+      });
+      return;
+    }
+    state_ = State::reading;
     header_parser_.emplace();
     header_parser_->header_limit(kHeaderLimitBytes);
     // The body limit depends on what the request is (ingest or admin): set once the
     // head is known, on the parser that reads the body.
     header_parser_->body_limit(boost::none);
-    arm(buffer_.size() == 0 ? server_.options.idle_timeout_ms : server_.options.header_timeout_ms);
+    arm(server_.options.header_timeout_ms);
     http::async_read_header(socket_, buffer_, *header_parser_,
                             [self = shared_from_this()](error_code ec, size_t) { self->on_header(ec); });
   }
@@ -251,13 +267,23 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
     deadline_.cancel();
     auto& req = header_parser_->get();
     keep_alive_ = req.keep_alive();
+    http10_ = req.version() < 11;
     method_ = method_of(req.method());
     fill_head(req);
     if (origin().is_ingest(head_)) return begin_ingest();
     const bool has_body = header_parser_->chunked() ||
                           (header_parser_->content_length() && *header_parser_->content_length() > 0);
     if (!has_body) return dispatch("");
-    // Admin bodies are small JSON documents.
+    // Admin bodies are small JSON documents. Checked here: Beast compares Content-Length
+    // with the body limit only while parsing the head, when the limit was still open.
+    const auto length = header_parser_->content_length();
+    if (length && *length > static_cast<std::uint64_t>(server_.options.admin_body_limit_bytes)) {
+      origin().count_transport_reject(ctx(), 413);
+      linger_after_write_ = true;
+      return send(text_response(413, "request body larger than " +
+                                         std::to_string(server_.options.admin_body_limit_bytes) + " bytes", 0),
+                  false);
+    }
     body_parser_.emplace(std::move(*header_parser_));
     header_parser_.reset();
     body_parser_->body_limit(static_cast<std::uint64_t>(server_.options.admin_body_limit_bytes));
@@ -441,7 +467,7 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
   void on_ingest_body(error_code ec) {
     deadline_.cancel();
     if (ec == http::error::body_limit) {
-      origin().count_transport_reject(ctx(), 413);
+      origin().count_put_reject(ctx(), 413);
       ingest_parser_.reset();
       linger_after_write_ = true;
       return send(text_response(413, "body larger than body_limit_bytes", 0), false);
@@ -503,7 +529,11 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
       head_text_ += std::to_string(response_.body_length);
       head_text_ += "\r\n";
     }
-    if (!keep_alive) head_text_ += "Connection: close\r\n";
+    if (!keep_alive) {
+      head_text_ += "Connection: close\r\n";
+    } else if (http10_) {
+      head_text_ += "Connection: keep-alive\r\n";
+    }
     head_text_ += "\r\n";
     std::array<net::const_buffer, 2> buffers{net::buffer(head_text_), net::const_buffer()};
     if (body_allowed && response_.body && response_.body_length > 0) {
@@ -564,6 +594,7 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
   bool keep_alive_ = true;
   bool watching_ = false;
   bool linger_after_write_ = false;
+  bool http10_ = false;
   size_t lingered_ = 0;
   std::array<char, 16384> linger_buffer_;
   State state_ = State::idle;
@@ -720,7 +751,10 @@ void Server::Impl::wait_signal() {
 
 void Server::Impl::begin_drain() {
   if (draining.exchange(true)) return;
-  origin.set_draining();
+  // Held requests get their answer a little before the deadline, so it is written
+  // before the threads stop.
+  const int64_t margin_ms = std::min<int64_t>(200, options.drain_ms_max / 4);
+  origin.set_draining(origin.clock().now_ms() + options.drain_ms_max - margin_ms);
   drain_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.drain_ms_max);
   for (auto& w : workers) {
     net::post(*w->ioc, [this, wp = w.get()] {
@@ -729,9 +763,9 @@ void Server::Impl::begin_drain() {
         wp->acceptor->close(ec);
       }
       // Copy: closing a session may destroy it, which edits the list.
-      std::vector<std::shared_ptr<Session>> idle;
-      for (Session* s : wp->sessions) idle.push_back(s->shared_from_this());
-      for (auto& s : idle) s->close_if_idle();
+      std::vector<std::shared_ptr<Session>> sessions;
+      for (Session* s : wp->sessions) sessions.push_back(s->shared_from_this());
+      for (auto& s : sessions) s->drain();
     });
   }
   drain_timer.emplace(*workers[0]->ioc);

@@ -417,17 +417,34 @@ TEST(ServerBadInput, MalformedRequestsGet4xxAndTheServerCarriesOn) {
 }
 
 TEST(ServerBadInput, SlowAndSilentClientsAreCutOff) {
-  RunningServer s(example_config("", "header_timeout_ms: 300\nbody_timeout_ms: 300\nidle_timeout_ms: 400\n"));
+  RunningServer s(example_config("", "header_timeout_ms: 300\nbody_timeout_ms: 300\nidle_timeout_ms: 1500\n"));
   HttpClient slow_head(s.port);
   slow_head.send_raw("GET /time HTTP/1.1\r\nHost:");
   HttpClient slow_body(s.port);
   slow_body.send_raw(put_head(kEdge, "a", "Content-Length: 100\r\n\r\n") + "partial");
   HttpClient idle(s.port);
   EXPECT_EQ(idle.request("GET", "/healthz").status, 200);
+  const auto start = std::chrono::steady_clock::now();
+  // A head that started arriving must finish within header_timeout_ms, not idle_timeout_ms.
   EXPECT_TRUE(slow_head.closed_by_peer(3s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1200ms);
   EXPECT_TRUE(slow_body.closed_by_peer(3s));
   EXPECT_TRUE(idle.closed_by_peer(3s));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 1000ms);  // idle got its 1.5 s
   EXPECT_EQ(s.store.objects(), 0u);  // the partial body was not stored
+  EXPECT_EQ(s.get("/healthz").status, 200);
+}
+
+TEST(ServerBadInput, AHugeAnnouncedBodyIsRefusedBeforeItIsRead) {
+  RunningServer s(example_config());
+  HttpClient c(s.port);
+  c.send_raw("POST /time HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000000000\r\n\r\nabc");
+  HttpResponse r = c.read_response();
+  EXPECT_EQ(r.status, 413);
+  HttpClient admin(s.port);
+  admin.send_raw("PUT /admin/events/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer admin-secret\r\n"
+                 "Content-Length: 2000000\r\n\r\n{");
+  EXPECT_EQ(admin.read_response().status, 413);
   EXPECT_EQ(s.get("/healthz").status, 200);
 }
 
@@ -468,16 +485,21 @@ TEST(ServerDrain, HealthzFailsIdleConnectionsCloseInFlightFinishes) {
   EXPECT_EQ(waited.wait_for(3s), std::future_status::ready);
 }
 
-TEST(ServerDrain, StopsAfterDrainMsMaxEvenWithRequestsInFlight) {
-  RunningServer s(example_config("", "drain_ms_max: 300\n"));
+TEST(ServerDrain, HeldRequestsAreAnsweredBeforeDrainMsMaxEnds) {
+  RunningServer s(example_config("", "drain_ms_max: 400\n"));
   HttpClient held(s.port);
   held.send_raw("GET " + seg(kEdge + 1) + " HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_TRUE(RunningServer::eventually([&] { return s.origin->held_requests() == 1; }));
   const auto start = std::chrono::steady_clock::now();
   s.server->drain();
+  s.clock.advance_ms(400);  // the origin clock passes the drain deadline
+  HttpResponse r = held.read_response(3s);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.header("Live-Reject"), "not-yet");
+  EXPECT_FALSE(r.keep_alive);
   auto waited = std::async(std::launch::async, [&] { s.server->wait(); });
   ASSERT_EQ(waited.wait_for(3s), std::future_status::ready);
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 250ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
 }
 
 }  // namespace

@@ -322,10 +322,13 @@ TEST(CorePriority, BudgetShedsDvrWithCacheableAnswersAndLiveKeepsItsOks) {
   // Repeats inside the window come from the suppression cache: no work, no store read.
   const int gets = h.store.gets;
   h.clock.advance_ms(1200);  // a new budget second, but the repeat is still suppressed
-  Response repeat = h.get(seg(kEdge - 12) + "?CMCD=bl%3D20000");
+  Response repeat = h.get(seg(kEdge - 12) + "?x=1");
   EXPECT_EQ(repeat.status, 503);
   EXPECT_EQ(H::header(repeat, "CDN-Cache-Control"), "max-age=3, max-age-ms=3800");
+  EXPECT_EQ(H::header(repeat, "CMSD-Dynamic"), "\"origin-7\";du");
   EXPECT_EQ(h.store.gets, gets);
+  // A player about to stall says so with CMCD: classified afresh, it is live and served.
+  EXPECT_EQ(h.get(seg(kEdge - 12) + "?CMCD=bl%3D300").status, 200);
   EXPECT_EQ(h.get(seg(kEdge - 13)).status, 200);  // not a repeat, within the new second's budget
   h.clock.advance_ms(3800);
   EXPECT_EQ(h.get(seg(kEdge - 12)).status, 200);  // the window is over
@@ -333,7 +336,8 @@ TEST(CorePriority, BudgetShedsDvrWithCacheableAnswersAndLiveKeepsItsOks) {
   const std::string m = h.metrics();
   EXPECT_NE(m.find(R"(liveorigin_shed_total{class="dvr"} 1)"), std::string::npos) << m;
   EXPECT_NE(m.find("liveorigin_suppressed_total 1"), std::string::npos) << m;
-  EXPECT_NE(m.find(R"(liveorigin_requests_total{class="dvr",zone="select",status="503"} 1)"), std::string::npos) << m;
+  // Suppressed answers are requests too: 1 shed + 1 suppressed.
+  EXPECT_NE(m.find(R"(liveorigin_requests_total{class="dvr",zone="select",status="503"} 2)"), std::string::npos) << m;
 }
 
 TEST(CorePriority, InFlightStoreReadsShedBackgroundFirstThenDvr) {
@@ -436,6 +440,90 @@ TEST(CoreMetricsPart2, HistogramsMarkersAndHoldWakeLatency) {
   EXPECT_NE(m.find(R"(liveorigin_put_ms_bucket{le="+Inf"} 1)"), std::string::npos) << m;
   EXPECT_NE(m.find(R"(liveorigin_markers{event="final"} 1)"), std::string::npos) << m;
   EXPECT_NE(m.find(R"(liveorigin_marker_changes_total{event="final",op="create"} 1)"), std::string::npos) << m;
+}
+
+}  // namespace
+}  // namespace liveorigin::testing
+
+namespace liveorigin::testing {
+namespace {
+
+// --- review fixes ----------------------------------------------------------------
+
+TEST(CoreIngestEdges, EmptyBodiesAreRefusedAndAChangedVerdictIsANewCandidate) {
+  H h(example_config());
+  Response empty = h.put(seg(kEdge), "a", "");
+  EXPECT_EQ(empty.status, 400);
+  EXPECT_EQ(H::body(empty), "empty body: nothing to store\n");
+  ASSERT_EQ(h.put(seg(kEdge), "a", "same", "missing-frames=2").status, 201);
+  // The packager re-inspects the same bytes and finds them clean: replaced (not yet served).
+  EXPECT_EQ(h.put(seg(kEdge), "a", "same").status, 204);
+  Response r = h.get(seg(kEdge));
+  EXPECT_EQ(H::header(r, "Segment-Defects"), "");
+  // Committed clean: a new verdict is a change like different bytes.
+  EXPECT_EQ(h.put(seg(kEdge), "a", "same", "corrupt").status, 409);
+  EXPECT_EQ(h.put(seg(kEdge), "a", "same").status, 204);
+}
+
+TEST(CoreIngestEdges, UnknownDigestAlgorithmsAreIgnored) {
+  H h(example_config());
+  EXPECT_EQ(h.put(seg(kEdge), "a", "hello", "", Headers{.digest = "md5=\"whatever\", sha-999=:AAAA:"}).status, 201);
+  EXPECT_EQ(h.put(seg(kEdge - 1), "a", "hello", "", Headers{.digest = "sha-256=\"not bytes\""}).status, 400);
+}
+
+TEST(CoreIngestEdges, PlainObjectsPerStreamAreBounded) {
+  H h(example_config("", "store:\n  budget_bytes: 8388608\n"));
+  for (int i = 0; i < 256; ++i) ASSERT_EQ(h.put("/live/final/video/o" + std::to_string(i) + ".mp4", "a", "x").status, 201);
+  Response full = h.put("/live/final/video/one-more.mp4", "a", "x");
+  EXPECT_EQ(full.status, 507);
+  EXPECT_EQ(h.put("/live/final/video/o1.mp4", "a", "y").status, 204);  // existing names still update
+  EXPECT_EQ(h.put("/live/final/audio-en/o1.mp4", "a", "x").status, 201);  // per stream
+}
+
+TEST(CoreInvalidationFeed, TruncationIsFlaggedOnlyWhenEntriesWereDropped) {
+  H h(example_config("", "invalidations_max: 2\n"));
+  ASSERT_EQ(h.put(seg(kEdge), "a", "def", "corrupt").status, 201);
+  h.get(seg(kEdge));
+  ASSERT_EQ(h.put(seg(kEdge), "b", "clean").status, 201);  // an upgrade takes version 1
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(h.admin(Method::post, "/admin/invalidate", R"({"event": "final"})").status, 200);
+  // Versions 2 and 3 are in the feed; nothing was dropped, though version 1 is not an entry.
+  EXPECT_EQ(H::header(h.get("/live/final/_invalidations?since=0"), "Live-Feed-Truncated"), "");
+  ASSERT_EQ(h.admin(Method::post, "/admin/invalidate", R"({"event": "final"})").status, 200);  // drops v2
+  EXPECT_EQ(H::header(h.get("/live/final/_invalidations?since=0"), "Live-Feed-Truncated"), "?1");
+  EXPECT_EQ(H::header(h.get("/live/final/_invalidations?since=2"), "Live-Feed-Truncated"), "");
+  EXPECT_EQ(H::body(h.get("/live/final/_invalidations?since=2")).find("\"version\":2"), std::string::npos);
+}
+
+TEST(CoreMarkersApi, OneMarkerByIdAndDeleteNeedsAnId) {
+  H h(example_config());
+  ASSERT_EQ(h.admin(Method::post, "/admin/events/final/markers", marker_body("m1", 1000, 500)).status, 201);
+  Response one = h.admin(Method::get, "/admin/events/final/markers/m1");
+  EXPECT_EQ(one.status, 200);
+  EXPECT_EQ(H::body(one), R"({"id":"m1","kind":"ad-break","start_ms":1000,"duration_ms":500,"data":""})"
+                          "\n");
+  EXPECT_EQ(h.admin(Method::get, "/admin/events/final/markers/nope").status, 404);
+  Response del = h.admin(Method::del, "/admin/events/final/markers");
+  EXPECT_EQ(del.status, 405);
+  EXPECT_EQ(H::header(del, "Allow"), "GET, HEAD, POST");
+}
+
+TEST(CoreDrain, NoNewHoldsAndHeldRequestsEndByTheDrainDeadline) {
+  H h(example_config());
+  auto w = std::make_shared<Waiter>();
+  ASSERT_TRUE(std::holds_alternative<Hold>(h.start(Method::get, seg(kEdge + 1), {}, w)));
+  h.origin->set_draining(H::kT0 + 300);
+  Outcome o = h.resume(w, seg(kEdge + 1));  // the server re-evaluates held requests at drain
+  ASSERT_TRUE(std::holds_alternative<Hold>(o));
+  EXPECT_EQ(std::get<Hold>(o).wake_at_ms, H::kT0 + 300);
+  Response fresh = h.get(seg(kEdge + 1));
+  EXPECT_EQ(fresh.status, 404);
+  EXPECT_EQ(H::body(fresh), "not yet (draining)\n");
+  h.clock.advance_ms(300);
+  o = h.resume(w, seg(kEdge + 1));
+  ASSERT_TRUE(std::holds_alternative<Response>(o));
+  EXPECT_EQ(H::header(std::get<Response>(o), "Live-Reject"), "not-yet");
+  EXPECT_EQ(h.get("/healthz").status, 503);
+  EXPECT_EQ(h.origin->held_requests(), 0);
 }
 
 }  // namespace
