@@ -1,0 +1,204 @@
+// A scenario: the origin under test, the event it serves, the packaging pipelines
+// (their latency, defects and faults), the CDN fleet, the viewers, scheduled admin
+// actions and the gates. Parsed from YAML (docs/scenario-format.md); every value is
+// resolved (defaults applied), units are in the names, times in the run are relative
+// to its start unless a name says otherwise.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "origin/core/config.h"
+#include "origin/core/result.h"
+
+namespace liveorigin::sim {
+
+// A random quantity, in the unit its key names (e.g. publish_latency_ms).
+//   fixed: value                   {fixed: 300}  or a bare number: 300
+//   uniform: [min, max]            {uniform: [200, 400]}
+//   normal: mean, stddev           {normal: {mean: 0, stddev: 150}}       (may go negative)
+//   lognormal: median, p99         {lognormal: {median: 300, p99: 1200}}
+//   exponential: mean              {exponential: {mean: 500}}
+struct Distribution {
+  enum class Kind { fixed, uniform, normal, lognormal, exponential };
+  Kind kind = Kind::fixed;
+  double a = 0;  // fixed: value; uniform: min; normal: mean; lognormal: median; exponential: mean
+  double b = 0;  // uniform: max; normal: stddev; lognormal: p99
+};
+
+// Per-segment probabilities, each in [0, 1], drawn independently per segment.
+struct DefectRates {
+  double missing_samples = 0;   // reported as missing-samples=<1..2000>
+  double missing_frames = 0;    // missing-frames=<1..25>
+  double short_segment = 0;     // short-ms=<40..500>
+  double discontinuity = 0;
+  double corrupt = 0;
+  double transport_corruption = 0;  // bytes damaged after the digest: the origin answers 400, the packager retries
+  double missing_segment = 0;       // never PUT
+  double late_segment = 0;          // PUT late_segment_ms after it was due
+  int64_t late_segment_ms = 3000;
+};
+
+struct PipelineFault {
+  enum class Kind { outage, late, defect_burst, slow_upload };
+  Kind kind = Kind::outage;
+  int64_t at_s = 0;
+  int64_t duration_s = 0;
+  // late: every segment is PUT this much later than usual.
+  int64_t late_ms = 0;
+  // defect_burst: this defect kind ("missing_samples", "missing_frames", "short_segment",
+  // "discontinuity", "corrupt", "transport_corruption", "missing_segment") at this rate.
+  std::string defect;
+  double probability = 1.0;
+  // slow_upload: the body takes this long to arrive after the head.
+  int64_t upload_ms = 0;
+};
+
+struct PipelineSpec {
+  std::string id;  // as in the event's pipelines, rank order
+  Distribution publish_latency_ms{Distribution::Kind::fixed, 200, 0};
+  DefectRates defects;
+  std::vector<PipelineFault> faults;
+};
+
+struct StreamSpec {
+  std::string id;
+  int64_t segment_duration_ms = 2000;
+  int64_t bitrate_kbps = 3000;  // segment bytes = bitrate * duration / 8, +-5 %
+  ContentType content_type = ContentType::video;
+};
+
+struct EventSpec {
+  std::string id = "final";
+  int64_t dvr_window_s = 3600;
+  std::vector<StreamSpec> streams;
+  // Extra per-stream origin keys (hold_window_ms, selection_grace_ms, ...) are not
+  // scenario keys: put them in the origin config file when they matter.
+};
+
+struct OriginSpec {
+  enum class Mode { in_process, child, external };
+  Mode mode = Mode::in_process;
+  std::string url;          // external: base URL, "http://127.0.0.1:8080"
+  std::string config_path;  // in-process/child: an origin config file (resolved against the
+                            // scenario file's directory); empty: generated from `event`
+  bool create_event = true;  // external: create the event through the admin API first
+  std::string ingest_token = "ingest-secret";
+  std::string admin_token = "admin-secret";
+  int threads = 1;          // in-process/child: server threads
+  // in-process only: the store the origin uses, and its faults.
+  struct StorageFault {
+    enum class Kind { slow, down };
+    Kind kind = Kind::slow;
+    int64_t at_s = 0;
+    int64_t duration_s = 0;
+    int64_t delay_ms = 0;  // slow: added to every store read and write
+  };
+  std::vector<StorageFault> storage_faults;
+};
+
+struct CdnTier {
+  std::string name;    // "shield", "edge"
+  int64_t nodes = 1;
+  std::string parent;  // a tier name, or empty: the origin
+};
+
+struct CdnFeatures {
+  bool cache = true;              // millisecond TTL caches honouring CDN-Cache-Control
+  bool collapsing = true;         // one upstream request per object at a time
+  bool filtering = true;          // reject impossible requests from /_timeline, no upstream
+  bool hold = true;               // edge holds early requests until due, rather than pass them on
+  bool invalidation_feed = true;  // follow /_invalidations and purge
+  bool retry_after_hint = true;   // retry 404 not-yet / 503 after the TTL the origin gave
+  int64_t fixed_retry_ms = 500;   // the retry interval when retry_after_hint is off
+  int64_t feed_interval_ms = 1000;
+  int64_t timeline_interval_ms = 5000;
+};
+
+struct CdnSpec {
+  std::vector<CdnTier> tiers;  // edges are the tiers no other tier names as parent
+  CdnFeatures features;
+};
+
+struct ViewerCohort {
+  enum class Behaviour { live, dvr, early };
+  std::string name;
+  Behaviour behaviour = Behaviour::live;
+  int64_t count = 100;   // viewers, spread evenly over the edge nodes
+  int64_t join_at_s = 0;
+  int64_t join_ramp_s = 0;  // viewers join uniformly over this span
+  int64_t leave_at_s = -1;  // -1: stay to the end
+  // live and early: when a viewer asks for a segment relative to when it is due
+  // (early: positive means before it is due).
+  Distribution clock_skew_ms{Distribution::Kind::fixed, 0, 0};
+  // dvr: how far behind the live edge a viewer watches.
+  Distribution dvr_offset_s{Distribution::Kind::uniform, 60, 600};
+  std::vector<std::string> streams;  // empty: every stream
+  // Requests that cannot exist (far future numbers, unknown events): for storms.
+  double invalid_request_ratio = 0;
+  // Prefetch hints: this share of requests are marked `Live-Priority: background`.
+  double background_ratio = 0;
+};
+
+// Admin actions at a time in the run.
+struct MarkerAction {
+  int64_t at_s = 0;
+  std::string id;
+  std::string kind = "ad-break";
+  int64_t start_offset_ms = 0;  // the marker starts at (media time of the live edge at at_s) + this
+  std::optional<int64_t> duration_ms;
+  std::string data_b64;
+};
+
+struct InvalidationAction {
+  int64_t at_s = 0;
+  std::string stream;                          // empty: every stream
+  std::optional<int64_t> from_offset_segments;  // relative to the live edge at at_s (e.g. -10)
+  std::optional<int64_t> to_offset_segments;
+  std::string pipeline;
+  std::optional<bool> exclude;
+};
+
+// An assertion on recorded metrics, evaluated at the end of the run (reports issue).
+struct Gate {
+  std::string metric;  // a metric name from docs/scenario-format.md
+  std::string op;      // one of < <= > >= == !=
+  double value = 0;
+  std::optional<double> percentile;  // for latency metrics: 50, 99, ...
+  std::string request_class;         // live | dvr | background; empty: all
+  std::string tier;                  // a CDN tier; empty: all (or the origin, per metric)
+  std::string name;                  // a label for reports; default "<metric> <op> <value>"
+};
+
+struct Scenario {
+  std::string name;         // default: the file name without .yaml
+  std::string description;  // the story, for reports
+  std::string source_path;  // the file it was read from
+  std::string source_text;  // its text (hashed into runs.scenario_hash)
+  uint64_t seed = 1;
+  int64_t duration_s = 60;
+  int64_t interval_ms = 1000;  // granularity of the per-interval results
+  OriginSpec origin;
+  EventSpec event;
+  std::vector<PipelineSpec> pipelines;  // rank order
+  CdnSpec cdn;
+  std::vector<ViewerCohort> viewers;
+  std::vector<MarkerAction> markers;
+  std::vector<InvalidationAction> invalidations;
+  std::vector<Gate> gates;
+
+  // The origin config for in-process/child modes when `origin.config_path` is empty:
+  // the event, with the scenario's tokens.
+  OriginConfig origin_config() const;
+};
+
+// Parses a scenario. Errors read "file:line:col: key.path: what was expected, got 'x'";
+// unknown keys are errors. `source` names the file (relative paths in it resolve
+// against its directory).
+Result<Scenario> parse_scenario(std::string_view text, std::string_view source);
+Result<Scenario> load_scenario(const std::string& path);
+
+}  // namespace liveorigin::sim
