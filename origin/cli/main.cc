@@ -68,6 +68,9 @@ int serve(const std::string& config_path, const std::string& listen, int threads
     if (config_path.empty()) return log_line("SIGHUP: no config file to reload (running the embedded default)");
     auto next = load_config(config_path);
     if (!next) return log_line("SIGHUP: config not reloaded, the running one stays: " + next.error().message);
+    // The command line still overrides the file.
+    if (!listen.empty()) next->listen = listen;
+    if (threads > 0) next->threads = threads;
     log_line(origin.reload(thread, *next));
   });
   server.start();

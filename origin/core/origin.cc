@@ -173,6 +173,17 @@ struct EventState {
   }
 };
 
+namespace {
+// A plain object's upload failed: if it was the name's first, the name is free again.
+// Caller holds the stream's mutex.
+void forget_pending_object(StreamState& ss, const IngestTicket& ticket) {
+  auto it = ss.objects.find(ticket.object);
+  if (it == ss.objects.end()) return;
+  erase_string(it->second.pending, ticket.pipeline);
+  if (it->second.pending.empty() && it->second.copies.empty()) ss.objects.erase(it);
+}
+}  // namespace
+
 struct Registry {
   std::map<std::string, std::shared_ptr<EventState>, std::less<>> events;
   std::shared_ptr<const AuthConfig> auth;
@@ -503,7 +514,7 @@ Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_vie
   // A repeat of a request shed moments ago gets the same answer without any work.
   // (A request with a CMCD buffer hint is classified afresh: it may be about to stall.)
   if (t.suppress_active_until_ms_ > 0 && (head.method == Method::get || head.method == Method::head) &&
-      (!held || held->held_since_ms_ < 0) && head.cmcd_request.empty() &&
+      (!held || held->held_since_ms_ < 0) && head.cmcd_request.empty() && head.cmcd_session.empty() &&
       head.target.find("CMCD=") == std::string_view::npos) {
     if (auto r = suppressed(t, head.target, clock_.now_ms())) return *r;
   }
@@ -832,9 +843,11 @@ Outcome Origin::hold_or_refuse(OriginThread& t, EventState& event, size_t si, in
     held->number_ = n;
     t.counters().holds.add();
   }
-  int64_t deadline = held->held_since_ms_ + sc.hold_ms_max;
-  if (drain) deadline = std::min(deadline, drain_hold_until_ms_.load(std::memory_order_relaxed));
+  const int64_t hold_deadline = held->held_since_ms_ + sc.hold_ms_max;
+  const int64_t drain_deadline = drain ? drain_hold_until_ms_.load(std::memory_order_relaxed) : hold_deadline;
+  const int64_t deadline = std::min(hold_deadline, drain_deadline);
   if (now >= deadline) {
+    if (now < hold_deadline) return refuse("not yet (draining)");
     t.counters().hold_timeouts.add();
     return refuse("not yet (held for hold_ms_max)");
   }
@@ -1118,7 +1131,7 @@ std::variant<Response, StoreWrite> Origin::finish_put(OriginThread& t, IngestTic
     if (ticket.number) {
       erase_string(ss.segments[*ticket.number].pending, ticket.pipeline);
     } else {
-      erase_string(ss.objects[ticket.object].pending, ticket.pipeline);
+      forget_pending_object(ss, ticket);
     }
     return reject_put(t, text_response(507, "store budget exhausted (store.budget_bytes)", 0));
   }
@@ -1178,7 +1191,7 @@ Response Origin::complete_put(OriginThread& t, StoreWrite&& w, bool stored) {
     if (ticket.number) {
       erase_string(ss.segments[*ticket.number].pending, ticket.pipeline);
     } else {
-      erase_string(ss.objects[ticket.object].pending, ticket.pipeline);
+      forget_pending_object(ss, ticket);
     }
     return reject_put(t, text_response(503, "store write failed; retry", 0));
   }

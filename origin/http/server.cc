@@ -351,7 +351,9 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
     if (ec == http::error::body_limit) {
       origin().count_transport_reject(ctx(), 413);
       linger_after_write_ = true;
-      return send(text_response(413, "request body too large", 0), false);
+      return send(text_response(413, "request body larger than " +
+                                         std::to_string(server_.options.admin_body_limit_bytes) + " bytes", 0),
+                  false);
     }
     if (ec) return close();
     fill_head(body_parser_->get());
@@ -439,9 +441,13 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
       // Rejected before the body: keep the connection only if there is no body to skip.
       const bool no_body = !header_parser_->chunked() &&
                            (!header_parser_->content_length() || *header_parser_->content_length() == 0);
-      // A body may already be on its way (no Expect: 100-continue): drain it after the
-      // answer so closing does not reset the connection before the client reads it.
-      linger_after_write_ = !no_body;
+      // A body may already be on its way (unless the client waits for 100 Continue):
+      // drain it after the answer so closing does not reset the connection before the
+      // client reads it.
+      auto expect = header_parser_->get().find(http::field::expect);
+      const bool waits_for_continue =
+          expect != header_parser_->get().end() && boost::beast::iequals(expect->value(), "100-continue");
+      linger_after_write_ = !no_body && !waits_for_continue;
       return send(std::move(*r), keep_alive_ && no_body);
     }
     ticket_ = std::move(std::get<IngestTicket>(started));

@@ -139,3 +139,33 @@ TEST(ServerIngestListener, PackagersHaveTheirOwnListener) {
 
 }  // namespace
 }  // namespace liveorigin::testing
+
+namespace liveorigin::testing {
+namespace {
+
+TEST(ServerHttp10, KeepAliveIsAnnouncedAndHonoured) {
+  RunningServer s(example_config());
+  HttpClient c(s.port);
+  c.send_raw("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  HttpResponse r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("Connection"), "keep-alive");
+  c.send_raw("GET /time HTTP/1.0\r\n\r\n");  // no keep-alive: answered, then closed
+  HttpResponse last = c.read_response();
+  EXPECT_EQ(last.status, 200);
+  EXPECT_TRUE(c.closed_by_peer(std::chrono::seconds(2)));
+}
+
+TEST(ServerMetricsLabels, OversizedHeadsAndIngestedBytes) {
+  RunningServer s(example_config());
+  HttpClient c(s.port);
+  c.send_raw("GET / HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(c.read_response().status, 431);
+  ASSERT_EQ(s.put(seg(kEdge), "a", std::string(1000, 'x')).status, 201);
+  EXPECT_EQ(s.put(seg(kEdge + 50), "a", std::string(500, 'y')).status, 422);
+  EXPECT_EQ(s.metric(R"(liveorigin_requests_total{class="none",zone="bad-request",status="431"})"), 1);
+  EXPECT_EQ(s.metric("liveorigin_ingested_bytes_total"), 1000);  // the refused PUT is not counted
+}
+
+}  // namespace
+}  // namespace liveorigin::testing

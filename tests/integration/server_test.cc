@@ -492,6 +492,7 @@ TEST(ServerDrain, HeldRequestsAreAnsweredBeforeDrainMsMaxEnds) {
   ASSERT_TRUE(RunningServer::eventually([&] { return s.origin->held_requests() == 1; }));
   const auto start = std::chrono::steady_clock::now();
   s.server->drain();
+  ASSERT_TRUE(RunningServer::eventually([&] { return s.origin->draining(); }));
   s.clock.advance_ms(400);  // the origin clock passes the drain deadline
   HttpResponse r = held.read_response(3s);
   EXPECT_EQ(r.status, 404);

@@ -420,6 +420,14 @@ events:
   EXPECT_NE(h.origin->reload(*h.thread, *fewer).find("0 events created, 0 replaced, 2 deleted"), std::string::npos);
   EXPECT_EQ(H::header(h.get(seg(kEdge)), "Live-Reject"), "unknown-event");
   EXPECT_EQ(h.admin(Method::get, "/admin/events/adhoc").status, 200);
+  // Every restart-only setting that changed is named.
+  auto tuned = parse_origin_config(
+      "header_timeout_ms: 500\ndrain_ms_max: 100\noverload: {shed_ttl_ms: 1000}\nauth: {admin_tokens: [admin-secret]}\n"
+      "events: [{id: final, pipelines: [a, b], streams: [{id: video}]}, {id: encore, pipelines: [a], streams: [{id: v}]}]\n",
+      "tuned.yaml");
+  ASSERT_TRUE(tuned) << tuned.error().message;
+  EXPECT_NE(h.origin->reload(*h.thread, *tuned).find("restart: drain_ms_max header_timeout_ms overload.shed_ttl_ms"),
+            std::string::npos);
 }
 
 TEST(CoreMetricsPart2, HistogramsMarkersAndHoldWakeLatency) {
@@ -478,6 +486,14 @@ TEST(CoreIngestEdges, PlainObjectsPerStreamAreBounded) {
   EXPECT_EQ(full.status, 507);
   EXPECT_EQ(h.put("/live/final/video/o1.mp4", "a", "y").status, 204);  // existing names still update
   EXPECT_EQ(h.put("/live/final/audio-en/o1.mp4", "a", "x").status, 201);  // per stream
+  // A name whose first upload failed is free again.
+  h.store.fail_puts = true;
+  EXPECT_EQ(h.put("/live/final/audio-en/failed.mp4", "a", "x").status, 503);
+  h.store.fail_puts = false;
+  for (int i = 0; i < 255; ++i) {
+    ASSERT_EQ(h.put("/live/final/audio-en/p" + std::to_string(i) + ".mp4", "a", "x").status, 201) << i;
+  }
+  EXPECT_EQ(h.put("/live/final/audio-en/p255.mp4", "a", "x").status, 507);
 }
 
 TEST(CoreInvalidationFeed, TruncationIsFlaggedOnlyWhenEntriesWereDropped) {
@@ -522,6 +538,8 @@ TEST(CoreDrain, NoNewHoldsAndHeldRequestsEndByTheDrainDeadline) {
   o = h.resume(w, seg(kEdge + 1));
   ASSERT_TRUE(std::holds_alternative<Response>(o));
   EXPECT_EQ(H::header(std::get<Response>(o), "Live-Reject"), "not-yet");
+  EXPECT_EQ(H::body(std::get<Response>(o)), "not yet (draining)\n");
+  EXPECT_NE(h.metrics().find("liveorigin_hold_timeouts_total 0"), std::string::npos);
   EXPECT_EQ(h.get("/healthz").status, 503);
   EXPECT_EQ(h.origin->held_requests(), 0);
 }
