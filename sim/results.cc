@@ -1,0 +1,809 @@
+// The Recorder (in-memory aggregation during a run) and the SQLite results database
+// (docs/results-schema.md is the reference for every table, column and view below).
+//
+// Memory is bounded by what the run is about, not by how many requests it makes:
+//  - intervals: one counter row per (interval, tier, class, status): at most
+//    duration / interval_ms x tiers x classes x distinct statuses (~15);
+//  - histograms: 16 buckets + totals per (name, class, tier);
+//  - segments: one entry per (stream, number) reported, holding its PUTs (pipelines x
+//    attempts), its served copies (the first serve and each change, not each response)
+//    and its viewer outcomes (distinct pipeline, defects, status, weights summed);
+//  - faults and actions: one row each, as the scenario schedules them.
+#include "sim/results.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <limits>
+#include <utility>
+
+namespace liveorigin::sim {
+
+namespace {
+
+constexpr size_t kBuckets = std::size(kLatencyBucketsMs) + 1;  // + Inf
+
+// ---------------------------------------------------------------------------------------
+// Schema. Migration i takes a database from version i to i + 1; version 0 is "empty".
+// Changing anything a query can see (a table, column, meaning or view) adds a migration
+// and bumps kResultsSchemaVersion (docs/results-schema.md, "Versioning").
+
+constexpr const char* kSchemaV1 = R"SQL(
+CREATE TABLE runs (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  scenario_name   TEXT NOT NULL,
+  scenario_hash   TEXT NOT NULL,
+  scenario_text   TEXT NOT NULL,
+  seed            INTEGER NOT NULL,
+  version         TEXT NOT NULL,
+  mode            TEXT NOT NULL,
+  origin_mode     TEXT NOT NULL,
+  origin_url      TEXT NOT NULL,
+  parameters_json TEXT NOT NULL,
+  interval_ms     INTEGER NOT NULL,
+  started_ms      INTEGER NOT NULL,
+  ended_ms        INTEGER NOT NULL,
+  status          TEXT NOT NULL,
+  schema_version  INTEGER NOT NULL
+);
+CREATE INDEX runs_scenario ON runs (scenario_name, started_ms);
+
+CREATE TABLE streams (
+  run_id                INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  stream                TEXT NOT NULL,
+  segment_duration_ms   INTEGER NOT NULL,
+  availability_start_ms INTEGER NOT NULL,
+  start_number          INTEGER NOT NULL,
+  publish_latency_ms    INTEGER NOT NULL,
+  PRIMARY KEY (run_id, stream)
+);
+
+CREATE TABLE segments (
+  run_id   INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  stream   TEXT NOT NULL,
+  number   INTEGER NOT NULL,
+  due_ms   INTEGER,
+  expected INTEGER NOT NULL,
+  PRIMARY KEY (run_id, stream, number)
+);
+
+CREATE TABLE puts (
+  run_id              INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  stream              TEXT NOT NULL,
+  number              INTEGER NOT NULL,
+  pipeline            TEXT NOT NULL,
+  attempt             INTEGER NOT NULL,
+  sent_ms             INTEGER NOT NULL,
+  answered_ms         INTEGER,
+  status              INTEGER NOT NULL,
+  defects             TEXT NOT NULL,
+  transport_corrupted INTEGER NOT NULL,
+  bytes               INTEGER NOT NULL
+);
+CREATE INDEX puts_segment ON puts (run_id, stream, number, pipeline);
+
+CREATE TABLE serves (
+  run_id    INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  stream    TEXT NOT NULL,
+  number    INTEGER NOT NULL,
+  seq       INTEGER NOT NULL,
+  pipeline  TEXT NOT NULL,
+  defects   TEXT NOT NULL,
+  version   INTEGER,
+  first_ms  INTEGER NOT NULL,
+  last_ms   INTEGER NOT NULL,
+  responses INTEGER NOT NULL,
+  PRIMARY KEY (run_id, stream, number, seq)
+);
+
+CREATE TABLE viewer_segments (
+  run_id   INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  stream   TEXT NOT NULL,
+  number   INTEGER NOT NULL,
+  pipeline TEXT NOT NULL,
+  defects  TEXT NOT NULL,
+  status   INTEGER NOT NULL,
+  viewers  INTEGER NOT NULL,
+  PRIMARY KEY (run_id, stream, number, pipeline, defects, status)
+);
+
+CREATE TABLE intervals (
+  run_id     INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  interval   INTEGER NOT NULL,
+  tier       TEXT NOT NULL,
+  class      TEXT NOT NULL,
+  status     INTEGER NOT NULL,
+  requests   INTEGER NOT NULL,
+  bytes      INTEGER NOT NULL,
+  cache_hits INTEGER NOT NULL,
+  collapsed  INTEGER NOT NULL,
+  filtered   INTEGER NOT NULL,
+  held       INTEGER NOT NULL,
+  shed       INTEGER NOT NULL,
+  PRIMARY KEY (run_id, interval, tier, class, status)
+);
+CREATE INDEX intervals_tier ON intervals (run_id, tier, interval, class);
+
+CREATE TABLE histograms (
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  name   TEXT NOT NULL,
+  class  TEXT NOT NULL,
+  tier   TEXT NOT NULL,
+  bucket INTEGER NOT NULL,
+  le_ms  INTEGER,
+  count  INTEGER NOT NULL,
+  PRIMARY KEY (run_id, name, class, tier, bucket)
+);
+
+CREATE TABLE latencies (
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  name   TEXT NOT NULL,
+  class  TEXT NOT NULL,
+  tier   TEXT NOT NULL,
+  count  INTEGER NOT NULL,
+  sum_ms INTEGER NOT NULL,
+  min_ms INTEGER NOT NULL,
+  max_ms INTEGER NOT NULL,
+  PRIMARY KEY (run_id, name, class, tier)
+);
+
+CREATE TABLE faults (
+  run_id   INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  target   TEXT NOT NULL,
+  kind     TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms   INTEGER NOT NULL
+);
+CREATE INDEX faults_run ON faults (run_id, start_ms);
+
+CREATE TABLE actions (
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  at_ms  INTEGER NOT NULL,
+  kind   TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  status INTEGER NOT NULL
+);
+CREATE INDEX actions_run ON actions (run_id, at_ms);
+
+-- Requests per interval with the interval's time and rates (the last interval may be
+-- shorter: it ends with the run).
+CREATE VIEW interval_rates AS
+SELECT *, requests * 1000.0 / duration_ms AS requests_per_s, bytes * 1000.0 / duration_ms AS bytes_per_s
+FROM (
+  SELECT i.run_id, i.interval,
+         r.started_ms + i.interval * r.interval_ms AS start_ms,
+         CASE WHEN r.ended_ms > r.started_ms + i.interval * r.interval_ms
+                   AND r.ended_ms < r.started_ms + (i.interval + 1) * r.interval_ms
+              THEN r.ended_ms - (r.started_ms + i.interval * r.interval_ms)
+              ELSE r.interval_ms END AS duration_ms,
+         i.tier, i.class, i.status, i.requests, i.bytes, i.cache_hits, i.collapsed, i.filtered,
+         i.held, i.shed
+  FROM intervals i JOIN runs r ON r.id = i.run_id
+);
+
+-- Whole-run totals per tier and class ('*': every class). Written as one aggregate over
+-- `intervals` so a WHERE on run_id and tier reaches its index.
+CREATE VIEW tier_totals AS
+SELECT i.run_id, i.tier, CASE WHEN g.rollup THEN '*' ELSE i.class END AS class,
+       SUM(i.requests) AS requests,
+       SUM(i.bytes) AS bytes,
+       SUM(i.cache_hits) AS cache_hits,
+       SUM(i.collapsed) AS collapsed,
+       SUM(i.filtered) AS filtered,
+       SUM(i.held) AS held,
+       SUM(i.shed) AS shed,
+       SUM(CASE WHEN i.status BETWEEN 200 AND 299 THEN i.requests ELSE 0 END) AS status_2xx,
+       SUM(CASE WHEN i.status BETWEEN 300 AND 399 THEN i.requests ELSE 0 END) AS status_3xx,
+       SUM(CASE WHEN i.status BETWEEN 400 AND 499 THEN i.requests ELSE 0 END) AS status_4xx,
+       SUM(CASE WHEN i.status BETWEEN 500 AND 599 THEN i.requests ELSE 0 END) AS status_5xx,
+       SUM(CASE WHEN i.status = 0 THEN i.requests ELSE 0 END) AS transport_errors,
+       CAST(SUM(i.cache_hits) AS REAL) / NULLIF(SUM(i.requests), 0) AS cache_hit_ratio,
+       CAST(SUM(i.shed) AS REAL) / NULLIF(SUM(i.requests), 0) AS shed_ratio,
+       CAST(SUM(CASE WHEN i.status = 0 OR i.status >= 400 THEN i.requests ELSE 0 END) AS REAL)
+         / NULLIF(SUM(i.requests), 0) AS error_ratio,
+       SUM(i.requests) * 1000.0
+         / (SELECT MAX(1, r.ended_ms - r.started_ms) FROM runs r WHERE r.id = i.run_id) AS mean_rps,
+       (SELECT MAX(rps) FROM (
+          SELECT SUM(x.requests) * 1000.0 / MAX(x.duration_ms) AS rps
+          FROM interval_rates x
+          WHERE x.run_id = i.run_id AND x.tier = i.tier AND (g.rollup OR x.class = i.class)
+          GROUP BY x.interval)) AS peak_rps
+FROM intervals i CROSS JOIN (SELECT 0 AS rollup UNION ALL SELECT 1) g
+GROUP BY i.run_id, i.tier, 3;
+
+-- Latency totals per (name, class, tier), with '*' rows for every class and/or tier.
+CREATE VIEW latency_stats AS
+SELECT run_id, name, class, tier, count, sum_ms, min_ms, max_ms,
+       CAST(sum_ms AS REAL) / NULLIF(count, 0) AS mean_ms
+FROM (
+  SELECT run_id, name, class, tier, count, sum_ms, min_ms, max_ms FROM latencies
+  UNION ALL
+  SELECT run_id, name, '*', tier, SUM(count), SUM(sum_ms), MIN(min_ms), MAX(max_ms)
+  FROM latencies GROUP BY run_id, name, tier
+  UNION ALL
+  SELECT run_id, name, class, '*', SUM(count), SUM(sum_ms), MIN(min_ms), MAX(max_ms)
+  FROM latencies GROUP BY run_id, name, class
+  UNION ALL
+  SELECT run_id, name, '*', '*', SUM(count), SUM(sum_ms), MIN(min_ms), MAX(max_ms)
+  FROM latencies GROUP BY run_id, name
+);
+
+-- The cumulative distribution per histogram bucket, with the same '*' rows. upper_ms is
+-- the bucket's bound, capped at the largest value seen (so the +Inf bucket has one too).
+CREATE VIEW latency_cdf AS
+WITH rolled AS (
+  SELECT run_id, name, class, tier, bucket, le_ms, count FROM histograms
+  UNION ALL
+  SELECT run_id, name, '*', tier, bucket, le_ms, SUM(count)
+  FROM histograms GROUP BY run_id, name, tier, bucket
+  UNION ALL
+  SELECT run_id, name, class, '*', bucket, le_ms, SUM(count)
+  FROM histograms GROUP BY run_id, name, class, bucket
+  UNION ALL
+  SELECT run_id, name, '*', '*', bucket, le_ms, SUM(count)
+  FROM histograms GROUP BY run_id, name, bucket
+)
+SELECT h.run_id, h.name, h.class, h.tier, h.bucket, h.le_ms,
+       CASE WHEN h.le_ms IS NULL OR h.le_ms > s.max_ms THEN s.max_ms ELSE h.le_ms END AS upper_ms,
+       h.count,
+       SUM(h.count) OVER w AS cumulative,
+       s.count AS total,
+       CAST(SUM(h.count) OVER w AS REAL) / NULLIF(s.count, 0) AS fraction
+FROM rolled h
+JOIN latency_stats s ON s.run_id = h.run_id AND s.name = h.name AND s.class = h.class AND s.tier = h.tier
+WINDOW w AS (PARTITION BY h.run_id, h.name, h.class, h.tier ORDER BY h.bucket
+             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW);
+
+-- Percentiles read off the histogram: the upper_ms of the first bucket that reaches them.
+CREATE VIEW latency_percentiles AS
+SELECT c.run_id, c.name, c.class, c.tier, s.count, s.mean_ms, s.min_ms, s.max_ms,
+       MIN(CASE WHEN c.cumulative * 100 >= c.total * 50 THEN c.upper_ms END) AS p50_ms,
+       MIN(CASE WHEN c.cumulative * 100 >= c.total * 90 THEN c.upper_ms END) AS p90_ms,
+       MIN(CASE WHEN c.cumulative * 100 >= c.total * 95 THEN c.upper_ms END) AS p95_ms,
+       MIN(CASE WHEN c.cumulative * 100 >= c.total * 99 THEN c.upper_ms END) AS p99_ms,
+       MIN(CASE WHEN c.cumulative * 1000 >= c.total * 999 THEN c.upper_ms END) AS p999_ms
+FROM latency_cdf c
+JOIN latency_stats s ON s.run_id = c.run_id AND s.name = c.name AND s.class = c.class AND s.tier = c.tier
+GROUP BY c.run_id, c.name, c.class, c.tier;
+
+-- One row per segment and pipeline that PUT it: the PUT that settled it (the first one
+-- the origin acknowledged 2xx, else the last attempt), attempts and faults.
+CREATE VIEW segment_pipelines AS
+SELECT p.run_id, p.stream, p.number, p.pipeline,
+       (SELECT COUNT(*) FROM puts q
+        WHERE q.run_id = p.run_id AND q.stream = p.stream AND q.number = p.number
+          AND q.pipeline = p.pipeline) AS puts,
+       (SELECT COUNT(*) FROM puts q
+        WHERE q.run_id = p.run_id AND q.stream = p.stream AND q.number = p.number
+          AND q.pipeline = p.pipeline AND NOT (q.status BETWEEN 200 AND 299)) AS failed_puts,
+       (SELECT MIN(q.sent_ms) FROM puts q
+        WHERE q.run_id = p.run_id AND q.stream = p.stream AND q.number = p.number
+          AND q.pipeline = p.pipeline) AS first_sent_ms,
+       CASE WHEN p.status BETWEEN 200 AND 299 THEN p.answered_ms END AS acked_ms,
+       p.status, p.defects, p.transport_corrupted, p.bytes,
+       p.answered_ms - p.sent_ms AS put_ms,
+       (SELECT MIN(q.answered_ms) FROM puts q
+        WHERE q.run_id = p.run_id AND q.stream = p.stream AND q.number = p.number
+          AND q.pipeline = p.pipeline AND q.status BETWEEN 200 AND 299 AND q.defects = ''
+          AND q.transport_corrupted = 0) AS clean_acked_ms,
+       s.due_ms,
+       CASE WHEN p.status BETWEEN 200 AND 299 THEN p.answered_ms - s.due_ms END AS acked_after_due_ms,
+       (SELECT group_concat(f.kind, ', ') FROM faults f
+        WHERE f.run_id = p.run_id AND f.target = 'pipeline ' || p.pipeline
+          AND f.start_ms <= COALESCE(s.due_ms, p.sent_ms)
+          AND COALESCE(s.due_ms, p.sent_ms) < f.end_ms) AS faults
+FROM puts p
+LEFT JOIN segments s ON s.run_id = p.run_id AND s.stream = p.stream AND s.number = p.number
+WHERE p.rowid = (SELECT q.rowid FROM puts q
+                 WHERE q.run_id = p.run_id AND q.stream = p.stream AND q.number = p.number
+                   AND q.pipeline = p.pipeline
+                 ORDER BY (q.status BETWEEN 200 AND 299) DESC,
+                          CASE WHEN q.status BETWEEN 200 AND 299 THEN q.answered_ms ELSE -q.sent_ms END,
+                          q.attempt
+                 LIMIT 1);
+
+-- Defective copies the origin served while a clean candidate had been acknowledged, and
+-- that reached viewers: one row per such served copy (serves row).
+CREATE VIEW defective_with_clean_available AS
+WITH d AS (
+  SELECT sv.run_id, sv.stream, sv.number, sv.seq, sv.pipeline, sv.defects, sv.version,
+         sv.first_ms AS served_first_ms, sv.last_ms AS served_last_ms, sv.responses,
+         (SELECT MIN(p.answered_ms) FROM puts p
+          WHERE p.run_id = sv.run_id AND p.stream = sv.stream AND p.number = sv.number
+            AND p.status BETWEEN 200 AND 299 AND p.defects = '' AND p.transport_corrupted = 0)
+           AS clean_acked_ms,
+         (SELECT SUM(v.viewers) FROM viewer_segments v
+          WHERE v.run_id = sv.run_id AND v.stream = sv.stream AND v.number = sv.number
+            AND v.pipeline = sv.pipeline AND v.defects = sv.defects) AS viewers
+  FROM serves sv
+  WHERE sv.defects <> ''
+)
+SELECT d.run_id, d.stream, d.number, d.seq, d.pipeline, d.defects, d.version,
+       d.served_first_ms, d.served_last_ms, d.responses,
+       (SELECT p.pipeline FROM puts p
+        WHERE p.run_id = d.run_id AND p.stream = d.stream AND p.number = d.number
+          AND p.status BETWEEN 200 AND 299 AND p.defects = '' AND p.transport_corrupted = 0
+        ORDER BY p.answered_ms, p.pipeline LIMIT 1) AS clean_pipeline,
+       d.clean_acked_ms, d.viewers
+FROM d
+WHERE d.viewers > 0 AND d.clean_acked_ms < d.served_last_ms;
+
+-- One row per segment: candidates, the origin's choice and its changes, what viewers
+-- got, and the faults active when it was due.
+CREATE VIEW segment_timeline AS
+WITH base AS (
+  SELECT s.run_id, s.stream, s.number, s.due_ms, s.expected,
+         COALESCE(s.due_ms,
+                  (SELECT MIN(p.sent_ms) FROM puts p
+                   WHERE p.run_id = s.run_id AND p.stream = s.stream AND p.number = s.number),
+                  (SELECT MIN(sv.first_ms) FROM serves sv
+                   WHERE sv.run_id = s.run_id AND sv.stream = s.stream AND sv.number = s.number))
+           AS ref_ms
+  FROM segments s
+)
+SELECT b.run_id, b.stream, b.number, b.due_ms, b.expected,
+       (SELECT group_concat(x, ' ') FROM (
+          SELECT sp.pipeline || ':' || sp.status
+                 || CASE WHEN sp.defects <> '' THEN '[' || sp.defects || ']' ELSE '' END AS x
+          FROM segment_pipelines sp
+          WHERE sp.run_id = b.run_id AND sp.stream = b.stream AND sp.number = b.number
+          ORDER BY sp.pipeline)) AS candidates,
+       (SELECT MIN(p.answered_ms) FROM puts p
+        WHERE p.run_id = b.run_id AND p.stream = b.stream AND p.number = b.number
+          AND p.status BETWEEN 200 AND 299) AS first_acked_ms,
+       (SELECT MIN(p.answered_ms) FROM puts p
+        WHERE p.run_id = b.run_id AND p.stream = b.stream AND p.number = b.number
+          AND p.status BETWEEN 200 AND 299 AND p.defects = '' AND p.transport_corrupted = 0)
+         AS clean_acked_ms,
+       f.first_ms AS first_served_ms,
+       f.pipeline AS chosen_pipeline,
+       f.defects AS chosen_defects,
+       f.version AS chosen_version,
+       l.pipeline AS final_pipeline,
+       l.defects AS final_defects,
+       l.version AS final_version,
+       l.seq AS changes,
+       (SELECT COALESCE(SUM(v.viewers), 0) FROM viewer_segments v
+        WHERE v.run_id = b.run_id AND v.stream = b.stream AND v.number = b.number
+          AND v.pipeline <> '' AND v.defects = '') AS viewers_clean,
+       (SELECT COALESCE(SUM(v.viewers), 0) FROM viewer_segments v
+        WHERE v.run_id = b.run_id AND v.stream = b.stream AND v.number = b.number
+          AND v.pipeline <> '' AND v.defects <> '') AS viewers_defective,
+       (SELECT COALESCE(SUM(v.viewers), 0) FROM viewer_segments v
+        WHERE v.run_id = b.run_id AND v.stream = b.stream AND v.number = b.number
+          AND v.pipeline = '') AS viewers_missing,
+       (SELECT group_concat(ft.target || ' ' || ft.kind, ', ') FROM faults ft
+        WHERE ft.run_id = b.run_id AND ft.start_ms <= b.ref_ms AND b.ref_ms < ft.end_ms) AS faults,
+       EXISTS (SELECT 1 FROM defective_with_clean_available d
+               WHERE d.run_id = b.run_id AND d.stream = b.stream AND d.number = b.number)
+         AS defective_with_clean
+FROM base b
+LEFT JOIN serves f ON f.run_id = b.run_id AND f.stream = b.stream AND f.number = b.number AND f.seq = 0
+LEFT JOIN serves l ON l.run_id = b.run_id AND l.stream = b.stream AND l.number = b.number
+                  AND l.seq = (SELECT MAX(x.seq) FROM serves x
+                               WHERE x.run_id = b.run_id AND x.stream = b.stream AND x.number = b.number);
+
+-- Expected segments that viewers asked for and none received.
+CREATE VIEW lost_segments AS
+SELECT v.run_id, v.stream, v.number, SUM(v.viewers) AS viewers
+FROM viewer_segments v
+JOIN segments s ON s.run_id = v.run_id AND s.stream = v.stream AND s.number = v.number
+WHERE s.expected = 1
+GROUP BY v.run_id, v.stream, v.number
+HAVING SUM(CASE WHEN v.pipeline <> '' THEN v.viewers ELSE 0 END) = 0;
+
+-- Runs of consecutive lost segments.
+CREATE VIEW viewer_gaps AS
+SELECT run_id, stream, MIN(number) AS first_number, MAX(number) AS last_number,
+       COUNT(*) AS segments, SUM(viewers) AS viewers
+FROM (SELECT run_id, stream, number, viewers,
+             number - ROW_NUMBER() OVER (PARTITION BY run_id, stream ORDER BY number) AS island
+      FROM lost_segments)
+GROUP BY run_id, stream, island;
+
+-- The scalar gate metrics, one row per run (defaults: every class, the origin tier).
+CREATE VIEW run_metrics AS
+SELECT r.id AS run_id, r.scenario_name, r.status,
+       (r.ended_ms - r.started_ms) / 1000.0 AS duration_s,
+       (SELECT COUNT(*) FROM (SELECT DISTINCT d.stream, d.number FROM defective_with_clean_available d
+                              WHERE d.run_id = r.id)) AS defective_served_with_clean_available,
+       (SELECT COALESCE(SUM(v.viewers), 0) FROM viewer_segments v
+        JOIN segments s ON s.run_id = v.run_id AND s.stream = v.stream AND s.number = v.number
+        WHERE v.run_id = r.id AND s.expected = 1 AND v.pipeline = '') AS viewer_missing_segments,
+       (SELECT t.error_ratio FROM tier_totals t
+        WHERE t.run_id = r.id AND t.tier = 'viewer' AND t.class = '*') AS viewer_error_ratio,
+       (SELECT COUNT(*) FROM segments s
+        WHERE s.run_id = r.id AND s.expected = 1
+          AND EXISTS (SELECT 1 FROM viewer_segments v
+                      WHERE v.run_id = s.run_id AND v.stream = s.stream AND v.number = s.number)
+          AND NOT EXISTS (SELECT 1 FROM viewer_segments v
+                          WHERE v.run_id = s.run_id AND v.stream = s.stream AND v.number = s.number
+                            AND v.pipeline <> '' AND v.viewers > 0)) AS failover_gap_segments,
+       (SELECT COALESCE(MAX(n), 0) FROM (
+          SELECT COUNT(*) AS n FROM (
+            SELECT s.stream, s.number - ROW_NUMBER() OVER (PARTITION BY s.stream ORDER BY s.number) AS island
+            FROM segments s
+            WHERE s.run_id = r.id AND s.expected = 1
+              AND EXISTS (SELECT 1 FROM viewer_segments v
+                          WHERE v.run_id = s.run_id AND v.stream = s.stream AND v.number = s.number)
+              AND NOT EXISTS (SELECT 1 FROM viewer_segments v
+                              WHERE v.run_id = s.run_id AND v.stream = s.stream AND v.number = s.number
+                                AND v.pipeline <> '' AND v.viewers > 0))
+          GROUP BY stream, island))
+         AS longest_gap_segments,
+       COALESCE(o.requests, 0) AS origin_requests,
+       COALESCE(o.mean_rps, 0) AS origin_requests_per_s,
+       COALESCE(o.peak_rps, 0) AS origin_requests_per_s_peak,
+       COALESCE(o.status_5xx, 0) AS origin_status_5xx,
+       COALESCE(o.transport_errors, 0) AS origin_transport_errors,
+       o.shed_ratio AS shed_ratio,
+       (SELECT CAST(SUM(i.cache_hits) AS REAL) / NULLIF(SUM(i.requests), 0) FROM intervals i
+        WHERE i.run_id = r.id AND i.tier NOT IN ('origin', 'viewer')) AS cache_hit_ratio,
+       (SELECT p.p99_ms FROM latency_percentiles p WHERE p.run_id = r.id AND p.name = 'origin_get'
+          AND p.class = '*' AND p.tier = '*') AS origin_get_p99_ms,
+       (SELECT p.p99_ms FROM latency_percentiles p WHERE p.run_id = r.id AND p.name = 'viewer_wait'
+          AND p.class = '*' AND p.tier = '*') AS viewer_wait_p99_ms,
+       (SELECT p.p99_ms FROM latency_percentiles p WHERE p.run_id = r.id AND p.name = 'hold_wait'
+          AND p.class = '*' AND p.tier = '*') AS hold_wait_p99_ms,
+       (SELECT p.p99_ms FROM latency_percentiles p WHERE p.run_id = r.id AND p.name = 'put'
+          AND p.class = '*' AND p.tier = '*') AS put_latency_p99_ms
+FROM runs r
+LEFT JOIN tier_totals o ON o.run_id = r.id AND o.tier = 'origin' AND o.class = '*';
+)SQL";
+
+constexpr const char* kMigrations[] = {kSchemaV1};
+static_assert(std::size(kMigrations) == kResultsSchemaVersion, "one migration per schema version");
+
+int64_t now_epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+size_t bucket_of(int64_t ms) {
+  for (size_t i = 0; i < std::size(kLatencyBucketsMs); ++i) {
+    if (ms <= kLatencyBucketsMs[i]) return i;
+  }
+  return std::size(kLatencyBucketsMs);
+}
+
+// A prepared statement: bind by position (1-based), run, reset.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool ok() const { return rc_ == SQLITE_OK; }
+  sqlite3_stmt* get() const { return s_; }
+
+  template <typename... Args>
+  bool run(const Args&... args) {
+    if (!ok()) return false;
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+    int i = 0;
+    bool bound = (bind(++i, args) && ...);
+    if (!bound) return false;
+    rc_ = sqlite3_step(s_);
+    bool done = rc_ == SQLITE_DONE || rc_ == SQLITE_ROW;
+    if (done) rc_ = SQLITE_OK;
+    sqlite3_reset(s_);
+    return done;
+  }
+
+ private:
+  bool check(int rc) {
+    if (rc != SQLITE_OK) rc_ = rc;
+    return rc == SQLITE_OK;
+  }
+  bool bind(int i, int64_t v) { return check(sqlite3_bind_int64(s_, i, v)); }
+  bool bind(int i, int v) { return check(sqlite3_bind_int64(s_, i, v)); }
+  bool bind(int i, bool v) { return check(sqlite3_bind_int64(s_, i, v ? 1 : 0)); }
+  bool bind(int i, const std::string& v) {
+    return check(sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+  }
+  bool bind(int i, const std::optional<int64_t>& v) {
+    return v ? bind(i, *v) : check(sqlite3_bind_null(s_, i));
+  }
+
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+Error db_error(const std::string& path, sqlite3* db, const std::string& what) {
+  std::string msg = "results database '" + path + "': " + what;
+  if (db != nullptr) msg += ": " + std::string(sqlite3_errmsg(db));
+  return make_error(std::move(msg));
+}
+
+bool exec(sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Recorder
+
+struct Recorder::Impl {
+  struct IntervalCounts {
+    int64_t requests = 0, bytes = 0, cache_hits = 0, collapsed = 0, filtered = 0, held = 0, shed = 0;
+  };
+  struct Histogram {
+    std::array<int64_t, kBuckets> buckets{};
+    int64_t count = 0, sum_ms = 0;
+    int64_t min_ms = std::numeric_limits<int64_t>::max();
+    int64_t max_ms = std::numeric_limits<int64_t>::min();
+  };
+  struct Serve {
+    std::string pipeline, defects;
+    int64_t version = -1;
+    int64_t first_ms = 0, last_ms = 0, responses = 0;
+  };
+  struct Segment {
+    std::vector<PutRecord> puts;
+    std::vector<Serve> serves;  // the first serve and each change of copy
+    std::map<std::tuple<std::string, std::string, int>, int64_t> viewers;  // (pipeline, defects, status)
+  };
+
+  int64_t interval_ms;
+  RunInfo info;
+  std::map<std::tuple<int64_t, std::string, std::string, int>, IntervalCounts> intervals;
+  std::map<std::tuple<std::string, std::string, std::string>, Histogram> histograms;
+  std::map<std::pair<std::string, int64_t>, Segment> segments;
+  std::vector<FaultRecord> faults;
+  std::vector<ActionRecord> actions;
+};
+
+Recorder::Recorder(int64_t interval_ms) : impl_(std::make_unique<Impl>()) {
+  impl_->interval_ms = std::max<int64_t>(1, interval_ms);
+}
+
+Recorder::~Recorder() = default;
+
+void Recorder::begin(const RunInfo& info) { impl_->info = info; }
+
+void Recorder::put(const PutRecord& r) { impl_->segments[{r.stream, r.number}].puts.push_back(r); }
+
+void Recorder::served(const ServeRecord& r) {
+  auto& serves = impl_->segments[{r.stream, r.number}].serves;
+  if (!serves.empty()) {
+    Impl::Serve& last = serves.back();
+    if (last.pipeline == r.pipeline && last.defects == r.defects && last.version == r.version) {
+      last.first_ms = std::min(last.first_ms, r.at_ms);
+      last.last_ms = std::max(last.last_ms, r.at_ms);
+      ++last.responses;
+      return;
+    }
+  }
+  serves.push_back(Impl::Serve{r.pipeline, r.defects, r.version, r.at_ms, r.at_ms, 1});
+}
+
+void Recorder::viewer(const ViewerRecord& r) {
+  impl_->segments[{r.stream, r.number}].viewers[{r.pipeline, r.defects, r.status}] += r.weight;
+}
+
+void Recorder::request(const RequestRecord& r) {
+  int64_t interval = floor_div(r.at_ms - impl_->info.started_ms, impl_->interval_ms);
+  Impl::IntervalCounts& c = impl_->intervals[{interval, r.tier, r.request_class, r.status}];
+  c.requests += r.weight;
+  c.bytes += r.bytes;
+  if (r.cache_hit) c.cache_hits += r.weight;
+  if (r.collapsed) c.collapsed += r.weight;
+  if (r.filtered) c.filtered += r.weight;
+  if (r.held) c.held += r.weight;
+  if (r.shed) c.shed += r.weight;
+  if (r.tier == "origin") {
+    requests_total_ += r.weight;
+    if (r.status == 0 || r.status >= 500) errors_total_ += r.weight;
+  }
+}
+
+void Recorder::latency(const LatencyRecord& r) {
+  if (r.weight <= 0) return;
+  Impl::Histogram& h = impl_->histograms[{r.name, r.request_class, r.tier}];
+  h.buckets[bucket_of(r.ms)] += r.weight;
+  h.count += r.weight;
+  h.sum_ms += r.ms * r.weight;
+  h.min_ms = std::min(h.min_ms, r.ms);
+  h.max_ms = std::max(h.max_ms, r.ms);
+}
+
+void Recorder::fault(const FaultRecord& r) { impl_->faults.push_back(r); }
+
+void Recorder::action(const ActionRecord& r) { impl_->actions.push_back(r); }
+
+Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, const std::string& status) {
+  Result<sqlite3*> opened = open_results_db(db_path);
+  if (!opened) return opened.error();
+  sqlite3* db = *opened;
+  struct Closer {
+    sqlite3* db;
+    ~Closer() { sqlite3_close(db); }
+  } closer{db};
+
+  const Impl& m = *impl_;
+  const RunInfo& info = m.info;
+
+  if (!exec(db, "BEGIN IMMEDIATE")) return db_error(db_path, db, "cannot start a transaction");
+  auto fail = [&](const std::string& what) -> Error {
+    Error e = db_error(db_path, db, what);
+    exec(db, "ROLLBACK");
+    return e;
+  };
+
+  Stmt run(db,
+           "INSERT INTO runs (scenario_name, scenario_hash, scenario_text, seed, version, mode, origin_mode, "
+           "origin_url, parameters_json, interval_ms, started_ms, ended_ms, status, schema_version) "
+           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!run.run(info.scenario_name, info.scenario_hash, info.scenario_text, static_cast<int64_t>(info.seed),
+               info.version, info.mode, info.origin_mode, info.origin_url, info.parameters_json, m.interval_ms,
+               info.started_ms, ended_ms, status, static_cast<int64_t>(kResultsSchemaVersion))) {
+    return fail("cannot insert the run");
+  }
+  const int64_t id = sqlite3_last_insert_rowid(db);
+
+  Stmt streams(db, "INSERT INTO streams VALUES (?,?,?,?,?,?)");
+  Stmt segments(db, "INSERT INTO segments VALUES (?,?,?,?,?)");
+  Stmt puts(db, "INSERT INTO puts VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+  Stmt serves(db, "INSERT INTO serves VALUES (?,?,?,?,?,?,?,?,?,?)");
+  Stmt viewers(db, "INSERT INTO viewer_segments VALUES (?,?,?,?,?,?,?)");
+  Stmt intervals(db, "INSERT INTO intervals VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+  Stmt histograms(db, "INSERT INTO histograms VALUES (?,?,?,?,?,?,?)");
+  Stmt latencies(db, "INSERT INTO latencies VALUES (?,?,?,?,?,?,?,?)");
+  Stmt faults(db, "INSERT INTO faults VALUES (?,?,?,?,?)");
+  Stmt actions(db, "INSERT INTO actions VALUES (?,?,?,?,?)");
+  for (const Stmt* s : {&streams, &segments, &puts, &serves, &viewers, &intervals, &histograms, &latencies, &faults,
+                        &actions}) {
+    if (!s->ok()) return fail("cannot prepare the inserts");
+  }
+
+  std::map<std::string, const StreamInfo*> stream_info;
+  for (const StreamInfo& s : info.streams) {
+    if (!stream_info.emplace(s.id, &s).second) continue;  // first wins
+    if (!streams.run(id, s.id, s.segment_duration_ms, s.availability_start_ms, s.start_number,
+                     s.publish_latency_ms)) {
+      return fail("cannot insert streams");
+    }
+  }
+
+  for (const auto& [key, seg] : m.segments) {
+    const auto& [stream, number] = key;
+    std::optional<int64_t> due;
+    if (auto it = stream_info.find(stream); it != stream_info.end()) {
+      const StreamInfo& s = *it->second;
+      due = s.availability_start_ms + (number - s.start_number + 1) * s.segment_duration_ms + s.publish_latency_ms;
+    }
+    bool expected = !due || !seg.puts.empty() || (*due >= info.started_ms && *due <= ended_ms);
+    if (!segments.run(id, stream, number, due, expected)) return fail("cannot insert segments");
+    for (const PutRecord& p : seg.puts) {
+      std::optional<int64_t> answered;
+      if (p.answered_ms != 0) answered = p.answered_ms;
+      if (!puts.run(id, stream, number, p.pipeline, p.attempt, p.sent_ms, answered, p.status, p.defects,
+                    p.transport_corrupted, p.bytes)) {
+        return fail("cannot insert puts");
+      }
+    }
+    int64_t seq = 0;
+    for (const Impl::Serve& s : seg.serves) {
+      std::optional<int64_t> version;
+      if (s.version >= 0) version = s.version;
+      if (!serves.run(id, stream, number, seq++, s.pipeline, s.defects, version, s.first_ms, s.last_ms,
+                      s.responses)) {
+        return fail("cannot insert serves");
+      }
+    }
+    for (const auto& [vkey, weight] : seg.viewers) {
+      const auto& [pipeline, defects, st] = vkey;
+      if (!viewers.run(id, stream, number, pipeline, defects, st, weight)) return fail("cannot insert viewer_segments");
+    }
+  }
+
+  for (const auto& [key, c] : m.intervals) {
+    const auto& [interval, tier, cls, st] = key;
+    if (!intervals.run(id, interval, tier, cls, st, c.requests, c.bytes, c.cache_hits, c.collapsed, c.filtered,
+                       c.held, c.shed)) {
+      return fail("cannot insert intervals");
+    }
+  }
+
+  for (const auto& [key, h] : m.histograms) {
+    const auto& [name, cls, tier] = key;
+    for (size_t b = 0; b < kBuckets; ++b) {
+      std::optional<int64_t> le;
+      if (b < std::size(kLatencyBucketsMs)) le = kLatencyBucketsMs[b];
+      if (!histograms.run(id, name, cls, tier, static_cast<int64_t>(b), le, h.buckets[b])) {
+        return fail("cannot insert histograms");
+      }
+    }
+    if (!latencies.run(id, name, cls, tier, h.count, h.sum_ms, h.min_ms, h.max_ms)) {
+      return fail("cannot insert latencies");
+    }
+  }
+
+  for (const FaultRecord& f : m.faults) {
+    if (!faults.run(id, f.target, f.kind, f.start_ms, f.end_ms)) return fail("cannot insert faults");
+  }
+  for (const ActionRecord& a : m.actions) {
+    if (!actions.run(id, a.at_ms, a.kind, a.detail, a.status)) return fail("cannot insert actions");
+  }
+
+  if (!exec(db, "COMMIT")) return fail("cannot commit the run");
+  return id;
+}
+
+// ---------------------------------------------------------------------------------------
+// The database
+
+Result<sqlite3*> open_results_db(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) {
+    Error e = db_error(path, db, "cannot open");
+    sqlite3_close(db);
+    return e;
+  }
+  auto fail = [&](const std::string& what, bool rollback = false) -> Error {
+    Error e = db_error(path, db, what);
+    if (rollback) exec(db, "ROLLBACK");
+    sqlite3_close(db);
+    return e;
+  };
+  sqlite3_busy_timeout(db, 10000);  // another run may be writing its results
+  if (!exec(db, "PRAGMA foreign_keys = ON")) return fail("cannot open");
+  // Takes the write lock at once, so two processes creating the schema take turns.
+  if (!exec(db, "BEGIN IMMEDIATE")) return fail("cannot open for writing");
+
+  int64_t version = 0;
+  {
+    Stmt has(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+    Stmt any(db, "SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'");
+    if (!has.ok() || !any.ok()) return fail("cannot read the schema", true);
+    sqlite3_step(has.get());
+    bool versioned = sqlite3_column_int64(has.get(), 0) > 0;
+    sqlite3_step(any.get());
+    bool empty = sqlite3_column_int64(any.get(), 0) == 0;
+    if (!versioned && !empty) {
+      Error e = make_error("results database '" + path +
+                           "': not a liveorigin results database (it has tables but no schema_version)");
+      exec(db, "ROLLBACK");
+      sqlite3_close(db);
+      return e;
+    }
+    if (versioned) {
+      Stmt v(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+      if (!v.ok() || sqlite3_step(v.get()) != SQLITE_ROW) return fail("cannot read schema_version", true);
+      version = sqlite3_column_int64(v.get(), 0);
+    }
+  }
+  if (version > kResultsSchemaVersion) {
+    Error e = make_error("results database '" + path + "' has schema version " + std::to_string(version) +
+                         ", newer than this liveorigin supports (" + std::to_string(kResultsSchemaVersion) +
+                         "): use a newer liveorigin or write to another database");
+    exec(db, "ROLLBACK");
+    sqlite3_close(db);
+    return e;
+  }
+  if (version == 0 &&
+      !exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)")) {
+    return fail("cannot create the schema", true);
+  }
+  for (int64_t v = version; v < kResultsSchemaVersion; ++v) {
+    if (!exec(db, kMigrations[v])) return fail("cannot migrate the schema to version " + std::to_string(v + 1), true);
+    Stmt mark(db, "INSERT INTO schema_version (version, applied_ms) VALUES (?, ?)");
+    if (!mark.run(v + 1, now_epoch_ms())) return fail("cannot record the schema version", true);
+  }
+  if (!exec(db, "COMMIT")) return fail("cannot commit the schema", true);
+  return db;
+}
+
+}  // namespace liveorigin::sim

@@ -25,6 +25,17 @@ inline constexpr int kResultsSchemaVersion = 1;
 inline constexpr int64_t kLatencyBucketsMs[] = {1,   2,   5,    10,   20,   50,    100,   200,
                                                 500, 1000, 2000, 5000, 10000, 30000, 60000};
 
+// A stream's timeline, so the database knows when each segment was due
+// (avail(n) = availability_start_ms + (n - start_number + 1) * segment_duration_ms
+// + publish_latency_ms, DESIGN §2.1) and which faults were active then.
+struct StreamInfo {
+  std::string id;
+  int64_t segment_duration_ms = 2000;
+  int64_t availability_start_ms = 0;  // epoch ms
+  int64_t start_number = 0;
+  int64_t publish_latency_ms = 0;
+};
+
 struct RunInfo {
   std::string scenario_name;
   std::string scenario_hash;   // sha-256 hex of the scenario text
@@ -35,7 +46,8 @@ struct RunInfo {
   std::string origin_mode;     // "in-process" | "child" | "external"
   std::string origin_url;
   std::string parameters_json;  // the resolved scenario as JSON
-  int64_t started_ms = 0;       // epoch ms
+  int64_t started_ms = 0;       // epoch ms; intervals count from here
+  std::vector<StreamInfo> streams;  // empty: segments' due times are unknown (NULL)
 };
 
 struct PutRecord {
@@ -83,6 +95,7 @@ struct RequestRecord {
   bool collapsed = false;     // joined an upstream request already in flight
   bool filtered = false;      // answered from the timeline, never sent upstream
   bool held = false;          // waited (at the edge or at the origin) for the segment
+  bool shed = false;          // answered 503 Live-Reject: overload (shed or suppressed)
 };
 
 struct LatencyRecord {
@@ -121,7 +134,8 @@ class Recorder {
   void fault(const FaultRecord& r);
   void action(const ActionRecord& r);
 
-  // Live counters for the progress line.
+  // Live counters for the progress line: requests at the origin (tier "origin", weighted)
+  // and, of those, transport errors and 5xx.
   int64_t requests_total() const { return requests_total_; }
   int64_t errors_total() const { return errors_total_; }  // transport errors and 5xx at the origin
 
@@ -136,7 +150,9 @@ class Recorder {
   int64_t errors_total_ = 0;
 };
 
-// Opens (creating and migrating if needed) a results database. Errors name the path.
+// Opens (creating and migrating if needed) a results database. Errors name the path:
+// a database with a newer schema_version, or one with tables but no schema_version
+// (not a results database), is refused. The caller closes it with sqlite3_close().
 Result<sqlite3*> open_results_db(const std::string& path);
 
 }  // namespace liveorigin::sim

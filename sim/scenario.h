@@ -6,10 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json/fwd.hpp>
 
 #include "origin/core/config.h"
 #include "origin/core/result.h"
@@ -75,6 +79,11 @@ struct EventSpec {
   std::string id = "final";
   int64_t dvr_window_s = 3600;
   std::vector<StreamSpec> streams;
+  // History published before the run starts (seconds of media before t = 0), so DVR
+  // viewers have something to watch: by the first pipeline in rank order, clean.
+  // Default: the largest offset a DVR cohort asks for (p99 of its distribution), capped
+  // at dvr_window_s; 0 without DVR cohorts.
+  int64_t backfill_s = 0;
   // Extra per-stream origin keys (hold_window_ms, selection_grace_ms, ...) are not
   // scenario keys: put them in the origin config file when they matter.
 };
@@ -85,10 +94,14 @@ struct OriginSpec {
   std::string url;          // external: base URL, "http://127.0.0.1:8080"
   std::string config_path;  // in-process/child: an origin config file (resolved against the
                             // scenario file's directory); empty: generated from `event`
+  std::string config_where;  // "file:line:col" of the `origin.config` key, for load_scenario's checks
   bool create_event = true;  // external: create the event through the admin API first
   std::string ingest_token = "ingest-secret";
   std::string admin_token = "admin-secret";
   int threads = 1;          // in-process/child: server threads
+  // in-process/child without `config`: the origin's overload settings (the keys of the
+  // origin config's `overload` section); nullopt: the origin's defaults.
+  std::optional<OverloadConfig> overload;
   // in-process only: the store the origin uses, and its faults.
   struct StorageFault {
     enum class Kind { slow, down };
@@ -119,8 +132,10 @@ struct CdnFeatures {
 };
 
 struct CdnSpec {
-  std::vector<CdnTier> tiers;  // edges are the tiers no other tier names as parent
+  std::vector<CdnTier> tiers;  // file order; edges are the tiers no other tier names as parent
   CdnFeatures features;
+
+  std::vector<std::string> edge_tiers() const;  // names, in file order
 };
 
 struct ViewerCohort {
@@ -193,12 +208,38 @@ struct Scenario {
   // The origin config for in-process/child modes when `origin.config_path` is empty:
   // the event, with the scenario's tokens.
   OriginConfig origin_config() const;
+  // What an in-process/child origin runs: origin_config(), or the file at
+  // origin.config_path with listen 127.0.0.1:0 and no ingest_listen.
+  Result<OriginConfig> effective_origin_config() const;
+  int64_t viewers_total() const;  // the sum of the cohorts' counts
 };
+
+// The metrics a gate may name (docs/scenario-format.md, "Gates" defines each).
+struct GateMetric {
+  enum class Kind { count, ratio, rate, latency_ms };
+  enum class Tiers { none, cdn, cdn_or_origin };  // what `tier` may name
+  std::string_view name;
+  Kind kind;
+  bool takes_class;  // `class` allowed
+  Tiers tiers;
+};
+std::span<const GateMetric> gate_metrics();
+const GateMetric* find_gate_metric(std::string_view name);  // nullptr if unknown
 
 // Parses a scenario. Errors read "file:line:col: key.path: what was expected, got 'x'";
 // unknown keys are errors. `source` names the file (relative paths in it resolve
 // against its directory).
+// parse_scenario does no file I/O; load_scenario reads the file, parses it and, when
+// `origin.config` is set, checks that file (it parses, defines the scenario's event with
+// the same pipelines and streams, and accepts the scenario's tokens).
 Result<Scenario> parse_scenario(std::string_view text, std::string_view source);
 Result<Scenario> load_scenario(const std::string& path);
+
+// `liveorigin validate FILE`: prints "FILE: ok (N pipelines, M tiers, K viewers)" to `out`
+// and returns 0, or prints the error to `err` and returns 1.
+int validate_scenario_file(const std::string& path, std::ostream& out, std::ostream& err);
+
+// The resolved scenario (every key, defaults applied) as JSON, for runs.parameters_json.
+boost::json::value to_json(const Scenario& scenario);
 
 }  // namespace liveorigin::sim

@@ -6,6 +6,8 @@
 #include <iostream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 
 #include "origin/core/clock.h"
@@ -14,6 +16,8 @@
 #include "origin/core/timing.h"
 #include "origin/http/server.h"
 #include "origin/store/memory_store.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
 
 namespace {
 
@@ -99,7 +103,47 @@ int main(int argc, char** argv) {
   std::string check_path;
   validate_cmd->add_option("config", check_path, "Origin config (YAML)")->required()->check(CLI::ExistingFile);
 
+  auto* run_cmd = app.add_subcommand("run", "Run a scenario against an origin and record the results");
+  std::string run_path;
+  sim::RunOptions run_options;
+  bool quiet = false;
+  run_cmd->add_option("scenario", run_path, "Scenario file (YAML)")->required()->check(CLI::ExistingFile);
+  run_cmd->add_option("--db", run_options.db_path, "Results database (SQLite), created if missing")
+      ->capture_default_str();
+  run_cmd->add_flag("--virtual", run_options.virtual_time,
+                    "Virtual time: the origin core in-process on a discrete-event clock (deterministic, fast)");
+  run_cmd->add_option("--groups-per-edge", run_options.viewer_groups_per_edge,
+                      "Viewer groups per edge node per cohort (fidelity vs. cost)")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  run_cmd->add_flag("-q,--quiet", quiet, "No progress line");
+
+  auto* validate_scenario = app.add_subcommand("validate", "Check a scenario file and exit (0 valid, 1 invalid)");
+  std::string validate_path;
+  validate_scenario->add_option("scenario", validate_path, "Scenario file (YAML)")->required();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*run_cmd) {
+    auto scenario = sim::load_scenario(run_path);
+    if (!scenario) {
+      std::cerr << scenario.error().message << "\n";
+      return 2;
+    }
+    if (!quiet) {
+      run_options.progress_out = &std::cerr;
+      run_options.progress_is_tty = ::isatty(2) == 1;
+    }
+    std::signal(SIGPIPE, SIG_IGN);
+    auto result = sim::run_scenario(*scenario, run_options);
+    if (!result) {
+      std::cerr << "liveorigin run: " << result.error().message << "\n";
+      return 2;
+    }
+    std::cout << result->text << "\n";
+    return 0;
+  }
+  if (*validate_scenario) return sim::validate_scenario_file(validate_path, std::cout, std::cerr);
 
   if (*serve_cmd) return serve(config_path, listen, threads);
   if (*validate_cmd) {

@@ -1,0 +1,188 @@
+// The simulated world around the origin: packagers that PUT segments with defects and
+// faults, CDN nodes in tiers with millisecond caches, and viewer cohorts behind the
+// edges. Written against Scheduler and OriginLink only, so the same actors run in real
+// time over sockets and in virtual time against the in-process core.
+// Single-threaded: everything runs on the scheduler's thread.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "origin/core/config.h"
+#include "sim/origin_link.h"
+#include "sim/results.h"
+#include "sim/rng.h"
+#include "sim/scenario.h"
+#include "sim/scheduler.h"
+
+namespace liveorigin::sim {
+
+// The first line of every simulated segment body: whose copy it is. The CDN tier that
+// faces the origin reads it, so "which pipeline was served" is known for any origin.
+std::string segment_tag(std::string_view stream, int64_t number, std::string_view pipeline);
+struct SegmentTag {
+  std::string stream;
+  int64_t number = 0;
+  std::string pipeline;
+};
+std::optional<SegmentTag> parse_segment_tag(std::string_view body);
+
+// What each pipeline sent for each segment (its Segment-Defects), for the records.
+class SentRegistry {
+ public:
+  void sent(const std::string& stream, int64_t n, const std::string& pipeline, const std::string& defects);
+  // "" (clean) if unknown.
+  std::string defects(const std::string& stream, int64_t n, const std::string& pipeline) const;
+
+ private:
+  std::map<std::tuple<std::string, int64_t, std::string>, std::string> defects_;
+};
+
+// The epoch-locked timeline of a scenario stream (the origin's defaults).
+StreamConfig stream_timing(const StreamSpec& s);
+
+// Shared by the actors of one run.
+struct World {
+  Scheduler& scheduler;
+  Recorder& recorder;
+  SentRegistry& sent;
+  const Scenario& scenario;
+  OriginLink& origin;  // for control requests (timeline, invalidation feed) from any node
+  int64_t run_start_ms;
+  int64_t run_end_ms;
+};
+
+class Packager {
+ public:
+  Packager(World& world, OriginLink& origin, const PipelineSpec& spec);
+  void start();
+  void stop() { stopped_ = true; }
+  int64_t puts() const { return puts_; }
+
+ private:
+  struct Plan;
+  void schedule(size_t stream_index, int64_t n);
+  void publish(size_t stream_index, int64_t n);
+  void send_put(size_t stream_index, int64_t n, std::shared_ptr<Plan> plan, int attempt);
+  const PipelineFault* active_fault(PipelineFault::Kind kind, int64_t at_ms) const;
+
+  World& w_;
+  OriginLink& origin_;
+  const PipelineSpec& spec_;
+  Rng rng_;
+  bool stopped_ = false;
+  int64_t puts_ = 0;
+};
+
+struct CdnRequest {
+  std::string target;               // "/live/final/video/123.m4s"
+  std::string stream;               // "" for non-segment objects
+  std::optional<int64_t> number;
+  std::string request_class = "live";  // live | dvr | background | other
+  int64_t weight = 1;                   // viewers this request stands for
+};
+
+struct CdnResult {
+  int status = 0;
+  std::string pipeline;  // whose copy (from the body tag), "" if none
+  std::string defects;
+  int64_t version = -1;
+  int64_t ttl_ms = 0;    // what a cache may keep it for, from now
+  std::string reject;    // Live-Reject
+  int64_t bytes = 0;
+  bool cache_hit = false;
+  bool collapsed = false;
+  bool filtered = false;
+  bool held = false;
+};
+
+class CdnNode {
+ public:
+  using Done = std::function<void(const CdnResult&)>;
+  // Exactly one of `parent` and `origin` is set.
+  CdnNode(World& world, std::string name, std::string tier, CdnNode* parent, OriginLink* origin);
+  void start();  // timeline and invalidation feed polling, per the features
+  void stop() { stopped_ = true; }
+  void get(const CdnRequest& request, Done done);
+
+  const std::string& name() const { return name_; }
+  const std::string& tier() const { return tier_; }
+  int64_t live_edge(const std::string& stream) const;  // from the timeline; -1 if unknown
+
+ private:
+  struct Entry {
+    CdnResult result;
+    int64_t expires_ms = 0;
+    std::string stream;
+    int64_t number = -1;
+  };
+  struct Timeline {
+    StreamConfig stream;
+    int64_t dvr_segments = 0;
+    bool known = false;
+  };
+
+  void lookup(const CdnRequest& request, Done done, bool held);
+  void fetch(const CdnRequest& request);
+  void complete(const std::string& target, const CdnResult& result, int64_t ttl_ms);
+  void record(const CdnRequest& request, const CdnResult& result);
+  std::optional<CdnResult> filter(const CdnRequest& request);
+  void poll_timeline();
+  void poll_feed();
+  void purge(const std::string& stream, int64_t from, int64_t to);
+  void store(const std::string& target, const CdnResult& result, int64_t ttl_ms, const CdnRequest& request);
+
+  World& w_;
+  std::string name_;
+  std::string tier_;
+  CdnNode* parent_;
+  OriginLink* origin_;
+  const CdnFeatures& features_;
+  bool stopped_ = false;
+
+  std::unordered_map<std::string, Entry> cache_;
+  std::deque<std::string> cache_order_;  // insertion order, for the size bound
+  std::unordered_map<std::string, std::vector<std::pair<CdnRequest, Done>>> in_flight_;
+  std::map<std::string, Timeline> timeline_;
+  int64_t feed_since_ = 0;
+  uint64_t request_seq_ = 0;  // keys of uncollapsed upstream requests
+};
+
+class ViewerCohortActor {
+ public:
+  // Viewers are spread evenly over `edges`, in groups: a group is one request stream
+  // standing for `weight` viewers with the same skew/offset, so event counts stay
+  // bounded however many viewers a cohort has.
+  ViewerCohortActor(World& world, const ViewerCohort& spec, std::vector<CdnNode*> edges, int groups_per_edge);
+  void start();
+  void stop() { stopped_ = true; }
+
+ private:
+  struct Group {
+    CdnNode* edge = nullptr;
+    int64_t weight = 1;
+    int64_t skew_ms = 0;     // live/early: ask this much before (+) or after (-) due
+    int64_t offset_segments = 0;  // dvr
+    int64_t join_ms = 0;
+    int64_t leave_ms = 0;
+  };
+  void schedule(size_t group, size_t stream_index, int64_t n);
+  void request(size_t group, size_t stream_index, int64_t n, int attempt, int64_t first_sent_ms);
+
+  World& w_;
+  const ViewerCohort& spec_;
+  std::vector<CdnNode*> edges_;
+  std::vector<Group> groups_;
+  std::vector<size_t> streams_;  // indexes into the scenario's streams
+  Rng rng_;
+  bool stopped_ = false;
+};
+
+}  // namespace liveorigin::sim

@@ -1,0 +1,513 @@
+#include "sim/runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+#include "origin/core/digest.h"
+#include "origin/core/origin.h"
+#include "origin/core/timing.h"
+#include "origin/http/server.h"
+#include "origin/store/fault_store.h"
+#include "origin/store/memory_store.h"
+#include "sim/actors.h"
+#include "sim/core_link.h"
+#include "sim/realtime.h"
+#include "sim/results.h"
+
+extern char** environ;
+
+namespace liveorigin::sim {
+
+namespace fs = std::filesystem;
+
+#ifndef LIVEORIGIN_VERSION
+#define LIVEORIGIN_VERSION "dev"
+#endif
+
+namespace {
+
+std::string sha256_hex(std::string_view text) {
+  BodyHasher h;
+  h.update(text.data(), text.size());
+  const Sha256 d = h.finish().sha256;
+  return to_hex(d.data(), d.size());
+}
+
+Result<OriginConfig> load_origin_config(const Scenario& s) {
+  if (s.origin.config_path.empty()) return s.origin_config();
+  std::ifstream in(s.origin.config_path);
+  if (!in) return make_error("origin.config: cannot read " + s.origin.config_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_origin_config(text.str(), s.origin.config_path);
+}
+
+// A child `liveorigin serve` process.
+class ChildOrigin {
+ public:
+  ~ChildOrigin() { stop(); }
+
+  Result<std::string> start(const std::string& binary, const std::string& config_path, int threads) {
+    log_path_ = fs::temp_directory_path() / ("liveorigin-child-" + std::to_string(::getpid()) + ".log");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    std::vector<std::string> args = {binary,        "serve", "--config", config_path, "--listen", "127.0.0.1:0",
+                                     "--threads",   std::to_string(threads)};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) return make_error("origin: cannot start " + binary + ": " + std::strerror(rc));
+    const std::regex re(R"(listening on [0-9.]+:(\d+))");
+    for (int i = 0; i < 500; ++i) {
+      std::ifstream in(log_path_);
+      const std::string text((std::istreambuf_iterator<char>(in)), {});
+      std::smatch m;
+      if (std::regex_search(text, m, re)) return "http://127.0.0.1:" + m[1].str();
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return make_error("origin: the child exited: " + text);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return make_error("origin: the child did not start listening within 5 s");
+  }
+
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 500; ++i) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+    std::error_code ec;
+    fs::remove(log_path_, ec);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  fs::path log_path_;
+};
+
+std::string fault_kind(PipelineFault::Kind k) {
+  switch (k) {
+    case PipelineFault::Kind::outage: return "outage";
+    case PipelineFault::Kind::late: return "late";
+    case PipelineFault::Kind::defect_burst: return "defect_burst";
+    case PipelineFault::Kind::slow_upload: return "slow_upload";
+  }
+  return "?";
+}
+
+// Everything a run builds, in dependency order, for both time models.
+struct Fleet {
+  std::vector<std::unique_ptr<CdnNode>> nodes;
+  std::vector<CdnNode*> edges;
+  std::vector<std::unique_ptr<Packager>> packagers;
+  std::vector<std::unique_ptr<ViewerCohortActor>> cohorts;
+
+  void build(World& w, OriginLink& origin, int groups_per_edge) {
+    const Scenario& s = w.scenario;
+    std::map<std::string, std::vector<CdnNode*>> by_tier;
+    std::set<std::string> parents;
+    for (const auto& t : s.cdn.tiers) {
+      if (!t.parent.empty()) parents.insert(t.parent);
+    }
+    // Parents first: a tier can be built once its parent tier exists.
+    std::vector<const CdnTier*> pending;
+    for (const auto& t : s.cdn.tiers) pending.push_back(&t);
+    while (!pending.empty()) {
+      bool progressed = false;
+      for (auto it = pending.begin(); it != pending.end();) {
+        const CdnTier& t = **it;
+        if (!t.parent.empty() && !by_tier.contains(t.parent)) {
+          ++it;
+          continue;
+        }
+        for (int64_t i = 0; i < t.nodes; ++i) {
+          CdnNode* parent = nullptr;
+          if (!t.parent.empty()) {
+            const auto& ps = by_tier[t.parent];
+            parent = ps[static_cast<size_t>(i) % ps.size()];
+          }
+          nodes.push_back(std::make_unique<CdnNode>(w, t.name + "-" + std::to_string(i + 1), t.name, parent,
+                                                    parent ? nullptr : &origin));
+          by_tier[t.name].push_back(nodes.back().get());
+        }
+        it = pending.erase(it);
+        progressed = true;
+      }
+      if (!progressed) break;  // a cycle: the scenario parser refuses these
+    }
+    for (const auto& t : s.cdn.tiers) {
+      if (!parents.contains(t.name)) edges.insert(edges.end(), by_tier[t.name].begin(), by_tier[t.name].end());
+    }
+    for (const auto& p : s.pipelines) packagers.push_back(std::make_unique<Packager>(w, origin, p));
+    for (const auto& v : s.viewers) {
+      cohorts.push_back(std::make_unique<ViewerCohortActor>(w, v, edges, groups_per_edge));
+    }
+  }
+
+  void start() {
+    for (auto& p : packagers) p->start();
+    for (auto& n : nodes) n->start();
+    for (auto& c : cohorts) c->start();
+  }
+
+  // At the end: nodes stop polling; packagers and viewers schedule nothing due after
+  // the end, and finish what they started while the run settles.
+  void stop() {
+    for (auto& n : nodes) n->stop();
+  }
+};
+
+// Admin actions and fault windows on the scheduler.
+void schedule_actions(World& w, OriginLink& origin, FaultStore* store) {
+  const Scenario& s = w.scenario;
+  const std::string auth = "Bearer " + s.origin.admin_token;
+  for (const auto& p : s.pipelines) {
+    for (const auto& f : p.faults) {
+      w.recorder.fault({"pipeline " + p.id, fault_kind(f.kind), w.run_start_ms + f.at_s * 1000,
+                        std::min(w.run_end_ms, w.run_start_ms + (f.at_s + f.duration_s) * 1000)});
+    }
+  }
+  for (const auto& f : s.origin.storage_faults) {
+    const int64_t start = w.run_start_ms + f.at_s * 1000;
+    const int64_t end = std::min(w.run_end_ms, start + f.duration_s * 1000);
+    w.recorder.fault({"storage", f.kind == OriginSpec::StorageFault::Kind::slow ? "slow" : "down", start, end});
+    if (!store) continue;
+    w.scheduler.run_at(start, [store, f] {
+      if (f.kind == OriginSpec::StorageFault::Kind::slow) {
+        store->set_get_delay_ms(f.delay_ms);
+        store->set_put_delay_ms(f.delay_ms);
+      } else {
+        store->set_down(true);
+      }
+    });
+    w.scheduler.run_at(end, [store] {
+      store->set_get_delay_ms(0);
+      store->set_put_delay_ms(0);
+      store->set_down(false);
+    });
+  }
+  const StreamConfig first = stream_timing(s.event.streams.front());
+  for (const auto& m : s.markers) {
+    w.scheduler.run_at(w.run_start_ms + m.at_s * 1000, [&w, &origin, m, auth, first] {
+      const int64_t edge = live_edge(first, w.scheduler.now_ms());
+      boost::json::object body{{"id", m.id}, {"kind", m.kind},
+                               {"start_ms", media_start_ms(first, edge) + m.start_offset_ms}};
+      if (m.duration_ms) body["duration_ms"] = *m.duration_ms;
+      if (!m.data_b64.empty()) body["data"] = m.data_b64;
+      LinkRequest r;
+      r.method = "POST";
+      r.target = "/admin/events/" + w.scenario.event.id + "/markers";
+      r.headers = {{"Authorization", auth}, {"Content-Type", "application/json"}};
+      const std::string text = boost::json::serialize(body);
+      r.body = std::make_shared<const std::string>(text);
+      const int64_t at = w.scheduler.now_ms();
+      origin.send(std::move(r), [&w, at, text](LinkResponse resp) { w.recorder.action({at, "marker", text, resp.status}); });
+    });
+  }
+  for (const auto& inv : s.invalidations) {
+    w.scheduler.run_at(w.run_start_ms + inv.at_s * 1000, [&w, &origin, inv, auth, first] {
+      const int64_t edge = live_edge(first, w.scheduler.now_ms());
+      boost::json::object body{{"event", w.scenario.event.id}};
+      if (!inv.stream.empty()) body["stream"] = inv.stream;
+      if (inv.from_offset_segments) body["from_segment"] = edge + *inv.from_offset_segments;
+      if (inv.to_offset_segments) body["to_segment"] = edge + *inv.to_offset_segments;
+      if (!inv.pipeline.empty()) body["pipeline"] = inv.pipeline;
+      if (inv.exclude) body["exclude"] = *inv.exclude;
+      LinkRequest r;
+      r.method = "POST";
+      r.target = "/admin/invalidate";
+      r.headers = {{"Authorization", auth}, {"Content-Type", "application/json"}};
+      const std::string text = boost::json::serialize(body);
+      r.body = std::make_shared<const std::string>(text);
+      const int64_t at = w.scheduler.now_ms();
+      origin.send(std::move(r),
+                  [&w, at, text](LinkResponse resp) { w.recorder.action({at, "invalidation", text, resp.status}); });
+    });
+  }
+}
+
+RunInfo run_info(const Scenario& s, const RunOptions& o, const std::string& origin_url, int64_t started_ms) {
+  RunInfo info;
+  info.scenario_name = s.name;
+  info.scenario_hash = sha256_hex(s.source_text);
+  info.scenario_text = s.source_text;
+  info.seed = s.seed;
+  info.version = LIVEORIGIN_VERSION;
+  info.mode = o.virtual_time ? "virtual" : "realtime";
+  switch (s.origin.mode) {
+    case OriginSpec::Mode::in_process: info.origin_mode = "in-process"; break;
+    case OriginSpec::Mode::child: info.origin_mode = "child"; break;
+    case OriginSpec::Mode::external: info.origin_mode = "external"; break;
+  }
+  info.origin_url = origin_url;
+  boost::json::object params{{"seed", s.seed}, {"duration_s", s.duration_s}, {"interval_ms", s.interval_ms},
+                             {"viewer_groups_per_edge", o.viewer_groups_per_edge}};
+  info.parameters_json = boost::json::serialize(params);
+  info.started_ms = started_ms;
+  return info;
+}
+
+std::string summary_text(const Scenario& s, int64_t run_id, const std::string& db, const std::string& url,
+                         const Recorder& rec, double seconds, bool virtual_time) {
+  std::ostringstream out;
+  out << "run " << run_id << " of " << s.name << " (seed " << s.seed << ", " << (virtual_time ? "virtual" : "realtime")
+      << " time, origin " << (url.empty() ? "in-process core" : url) << ")\n";
+  out << "  " << s.duration_s << " s of scenario in " << std::fixed << std::setprecision(1) << seconds
+      << " s; " << rec.requests_total() << " requests recorded, " << rec.errors_total() << " origin errors\n";
+  out << "  results: " << db << " (run " << run_id << ")";
+  return out.str();
+}
+
+}  // namespace
+
+std::string origin_config_yaml(const OriginConfig& c) {
+  std::ostringstream y;
+  auto q = [](const std::string& s) {
+    std::string out = "\"";
+    for (char ch : s) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    return out + "\"";
+  };
+  y << "listen: " << q(c.listen) << "\n";
+  if (!c.ingest_listen.empty()) y << "ingest_listen: " << q(c.ingest_listen) << "\n";
+  y << "threads: " << c.threads << "\nserver_id: " << q(c.server_id) << "\nbody_limit_bytes: " << c.body_limit_bytes
+    << "\nhold_requests_max: " << c.hold_requests_max << "\ndrain_ms_max: " << c.drain_ms_max
+    << "\nheader_timeout_ms: " << c.header_timeout_ms << "\nbody_timeout_ms: " << c.body_timeout_ms
+    << "\nidle_timeout_ms: " << c.idle_timeout_ms << "\nmarkers_max: " << c.markers_max
+    << "\ninvalidations_max: " << c.invalidations_max << "\n";
+  y << "store:\n  type: " << c.store.type << "\n  budget_bytes: " << c.store.budget_bytes << "\n";
+  y << "overload:\n  store_reads_max: " << c.overload.store_reads_max
+    << "\n  dvr_budget_rps: " << c.overload.dvr_budget_rps
+    << "\n  background_budget_rps: " << c.overload.background_budget_rps
+    << "\n  shed_ttl_ms: " << c.overload.shed_ttl_ms << "\n";
+  y << "auth:\n  ingest_tokens:\n";
+  for (const auto& t : c.auth.ingest_tokens) {
+    y << "    - {token: " << q(t.token);
+    if (!t.events.empty()) {
+      y << ", events: [";
+      for (size_t i = 0; i < t.events.size(); ++i) y << (i ? ", " : "") << q(t.events[i]);
+      y << "]";
+    }
+    if (!t.pipelines.empty()) {
+      y << ", pipelines: [";
+      for (size_t i = 0; i < t.pipelines.size(); ++i) y << (i ? ", " : "") << q(t.pipelines[i]);
+      y << "]";
+    }
+    y << "}\n";
+  }
+  y << "  admin_tokens: [";
+  for (size_t i = 0; i < c.auth.admin_tokens.size(); ++i) y << (i ? ", " : "") << q(c.auth.admin_tokens[i]);
+  y << "]\nevents:\n";
+  for (const auto& e : c.events) {
+    // The event in its JSON form is valid YAML (flow style).
+    y << "  - " << boost::json::serialize(to_json(e)) << "\n";
+  }
+  return y.str();
+}
+
+Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& options) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  Recorder recorder(scenario.interval_ms);
+  SentRegistry sent;
+  RunSummary summary;
+  summary.db_path = options.db_path;
+
+  auto progress = [&](int64_t now_ms, int64_t start_ms, int64_t end_ms, bool final_line) {
+    if (!options.progress_out) return;
+    const double elapsed = static_cast<double>(now_ms - start_ms) / 1000.0;
+    std::ostringstream line;
+    line << std::fixed << std::setprecision(1) << "[" << std::setw(6) << elapsed << " / "
+         << (end_ms - start_ms) / 1000 << " s] " << recorder.requests_total() << " requests, "
+         << recorder.errors_total() << " origin errors";
+    if (options.progress_is_tty) {
+      *options.progress_out << "\r" << line.str() << "   " << (final_line ? "\n" : "") << std::flush;
+    } else {
+      *options.progress_out << line.str() << "\n" << std::flush;
+    }
+  };
+
+  if (options.virtual_time) {
+    if (scenario.origin.mode != OriginSpec::Mode::in_process) {
+      return make_error("virtual time needs origin.mode: in-process (the core runs on the virtual clock)");
+    }
+    auto config = load_origin_config(scenario);
+    if (!config) return config.error();
+    // Start at the next whole second of the real clock: runs of a scenario are comparable.
+    const int64_t start_ms = (SystemClock().now_ms() / 1000 + 1) * 1000;
+    ManualScheduler scheduler(start_ms);
+    MemoryStore store;
+    Origin origin(scheduler.clock(), *config);
+    CoreLink link(scheduler, origin, store);
+    link.start_ticks();
+    const int64_t end_ms = start_ms + scenario.duration_s * 1000;
+    World world{scheduler, recorder, sent, scenario, link, start_ms, end_ms};
+    recorder.begin(run_info(scenario, options, "", start_ms));
+    Fleet fleet;
+    fleet.build(world, link, options.viewer_groups_per_edge);
+    schedule_actions(world, link, nullptr);
+    fleet.start();
+    for (int64_t t = start_ms; t < end_ms;) {
+      t = std::min(end_ms, t + 10'000);
+      scheduler.run_until(t);
+      progress(t, start_ms, end_ms, false);
+    }
+    fleet.stop();
+    link.stop_ticks();
+    scheduler.run_until(end_ms + options.settle_s * 1000);
+    progress(end_ms, start_ms, end_ms, true);
+    auto id = recorder.write(options.db_path, scheduler.now_ms(), "completed");
+    if (!id) return id.error();
+    summary.run_id = *id;
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    summary.text = summary_text(scenario, *id, options.db_path, "", recorder, secs, true);
+    return summary;
+  }
+
+  // Real time: the origin on real sockets.
+  std::unique_ptr<MemoryStore> memory;
+  std::unique_ptr<FaultStore> faults;
+  std::unique_ptr<Origin> origin;
+  std::unique_ptr<Server> server;
+  ChildOrigin child;
+  SystemClock clock;
+  std::string url;
+  switch (scenario.origin.mode) {
+    case OriginSpec::Mode::in_process: {
+      auto config = load_origin_config(scenario);
+      if (!config) return config.error();
+      memory = std::make_unique<MemoryStore>();
+      faults = std::make_unique<FaultStore>(*memory);
+      origin = std::make_unique<Origin>(clock, *config);
+      ServerOptions so = ServerOptions::from(*config);
+      so.listen = "127.0.0.1:0";
+      so.ingest_listen.clear();
+      so.threads = scenario.origin.threads;
+      server = std::make_unique<Server>(*origin, *faults, so);
+      auto port = server->bind();
+      if (!port) return make_error("origin: " + port.error().message);
+      server->start();
+      url = "http://127.0.0.1:" + std::to_string(*port);
+      break;
+    }
+    case OriginSpec::Mode::child: {
+      std::string config_path = scenario.origin.config_path;
+      fs::path generated;
+      if (config_path.empty()) {
+        generated = fs::temp_directory_path() / ("liveorigin-scenario-" + std::to_string(::getpid()) + ".yaml");
+        std::ofstream(generated) << origin_config_yaml(scenario.origin_config());
+        config_path = generated.string();
+      }
+      const std::string binary = options.liveorigin_binary.empty() ? fs::read_symlink("/proc/self/exe").string()
+                                                                   : options.liveorigin_binary;
+      auto started = child.start(binary, config_path, scenario.origin.threads);
+      if (!generated.empty()) {
+        std::error_code ec;
+        fs::remove(generated, ec);
+      }
+      if (!started) return started.error();
+      url = *started;
+      break;
+    }
+    case OriginSpec::Mode::external:
+      url = scenario.origin.url;
+      break;
+  }
+  summary.origin_url = url;
+
+  boost::asio::io_context ioc(1);
+  AsioScheduler scheduler(ioc);
+  HttpLink link(ioc, url);
+  const int64_t start_ms = scheduler.now_ms();
+  const int64_t end_ms = start_ms + scenario.duration_s * 1000;
+  World world{scheduler, recorder, sent, scenario, link, start_ms, end_ms};
+  recorder.begin(run_info(scenario, options, url, start_ms));
+
+  if (scenario.origin.mode == OriginSpec::Mode::external && scenario.origin.create_event) {
+    // Create (or replace) the event on the external origin; an origin without the admin
+    // API (any DIY origin) answers something else, and the run goes on without it.
+    const OriginConfig generated = scenario.origin_config();
+    LinkRequest r;
+    r.method = "PUT";
+    r.target = "/admin/events/" + scenario.event.id;
+    r.headers = {{"Authorization", "Bearer " + scenario.origin.admin_token}, {"Content-Type", "application/json"}};
+    r.body = std::make_shared<const std::string>(boost::json::serialize(to_json(generated.events.front())));
+    bool answered = false;
+    link.send(std::move(r), [&](LinkResponse resp) {
+      answered = true;
+      recorder.action({scheduler.now_ms(), "create-event", "{}", resp.status});
+    });
+    while (!answered && ioc.run_one_for(std::chrono::seconds(10))) {
+    }
+  }
+
+  Fleet fleet;
+  fleet.build(world, link, options.viewer_groups_per_edge);
+  schedule_actions(world, link, faults.get());
+  fleet.start();
+
+  std::function<void()> tick = [&] {
+    const int64_t now = scheduler.now_ms();
+    progress(now, start_ms, end_ms, false);
+    if (now < end_ms) scheduler.run_after(options.progress_is_tty ? 500 : 10'000, tick);
+  };
+  scheduler.run_after(options.progress_is_tty ? 500 : 10'000, tick);
+  scheduler.run_at(end_ms, [&] { fleet.stop(); });
+  while (scheduler.now_ms() < end_ms) ioc.run_for(std::chrono::milliseconds(200));
+  // Let what is in flight finish, then stop.
+  const int64_t settle_until = scheduler.now_ms() + options.settle_s * 1000;
+  while (link.in_flight() > 0 && scheduler.now_ms() < settle_until) ioc.run_for(std::chrono::milliseconds(50));
+  progress(end_ms, start_ms, end_ms, true);
+  link.close();
+  ioc.run_for(std::chrono::milliseconds(100));
+
+  auto id = recorder.write(options.db_path, scheduler.now_ms(), "completed");
+  if (server) {
+    server->stop();
+    server->wait();
+    faults.reset();  // delayed store completions run now, while the server's io_contexts exist
+    server.reset();
+  }
+  child.stop();
+  if (!id) return id.error();
+  summary.run_id = *id;
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  summary.text = summary_text(scenario, *id, options.db_path, url, recorder, secs, false);
+  return summary;
+}
+
+}  // namespace liveorigin::sim
