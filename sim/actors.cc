@@ -161,8 +161,29 @@ void Packager::start() {
       origin_.send(std::move(init), [](LinkResponse) {});
     }
     const StreamConfig sc = stream_timing(streams[i]);
-    schedule(i, live_edge(sc, w_.scheduler.now_ms()) + 1);
+    const int64_t edge = live_edge(sc, w_.scheduler.now_ms());
+    // History for DVR viewers: the first pipeline publishes backfill_s of clean segments.
+    if (w_.scenario.event.backfill_s > 0 && !w_.scenario.pipelines.empty() &&
+        w_.scenario.pipelines.front().id == spec_.id) {
+      const int64_t first = live_edge(sc, w_.run_start_ms - w_.scenario.event.backfill_s * 1000) + 1;
+      for (int64_t n = first; n <= edge; ++n) backfill(i, n);
+    }
+    schedule(i, edge + 1);
   }
+}
+
+void Packager::backfill(size_t i, int64_t n) {
+  const StreamSpec& stream = w_.scenario.event.streams[i];
+  auto plan = std::make_shared<Plan>();
+  std::string body = segment_tag(stream.id, n, spec_.id);
+  body.append(filler(), 0, 1024);  // small: history only has to exist
+  BodyHasher hasher;
+  hasher.update(body.data(), body.size());
+  const Sha256 sha = hasher.finish().sha256;
+  plan->digest = "sha-256=:" + base64_encode(std::string_view(reinterpret_cast<const char*>(sha.data()), sha.size())) + ":";
+  plan->bytes = std::make_shared<const std::string>(std::move(body));
+  w_.sent.sent(stream.id, n, spec_.id, "");
+  send_put(i, n, plan, 1);
 }
 
 void Packager::schedule(size_t i, int64_t n) {
@@ -353,6 +374,10 @@ void CdnNode::poll_feed() {
   w_.origin.send(std::move(r), [this](LinkResponse resp) {
     w_.recorder.request({w_.scheduler.now_ms(), "origin", "other", resp.status, 1,
                          resp.body ? static_cast<int64_t>(resp.body->size()) : 0});
+    if (resp.status == 200 && !resp.header("Live-Feed-Truncated").empty()) {
+      // Entries we needed were dropped from the feed: purge the whole event.
+      purge("", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());
+    }
     if (resp.status == 200 && resp.body) {
       boost::system::error_code ec;
       const auto doc = boost::json::parse(*resp.body, ec);
@@ -427,6 +452,7 @@ void CdnNode::get(const CdnRequest& request, Done done) {
       const int64_t now = w_.scheduler.now_ms();
       if (avail > now && avail - now <= it->second.stream.hold_window_ms) {
         // Hold at the edge until the segment is due; then ask (the origin holds the rest).
+        w_.recorder.latency({"hold_wait", request.request_class, tier_, avail - now, request.weight});
         w_.scheduler.run_at(avail, [this, request, done = std::move(done)]() mutable {
           lookup(request, std::move(done), true);
         });
@@ -502,6 +528,7 @@ void CdnNode::lookup(const CdnRequest& request, Done done, bool held) {
     rec.status = resp.status;
     rec.bytes = r.bytes;
     rec.held = r.held;
+    rec.shed = resp.status == 503 && r.reject == "overload";
     w_.recorder.request(rec);
     w_.recorder.latency({"origin_get", request.request_class, "origin", at - sent, 1});
     if (ht >= 0) w_.recorder.latency({"hold_wait", request.request_class, "origin", ht, 1});
@@ -629,9 +656,9 @@ void ViewerCohortActor::schedule(size_t g, size_t si, int64_t n) {
     schedule(g, si, n + 1);
     int64_t target = n;
     if (spec_.behaviour == ViewerCohort::Behaviour::dvr) {
-      // A DVR viewer can rewind only into what the run has published.
+      // A DVR viewer can rewind only into what was published: the run and its backfill.
       const StreamConfig sc = stream_timing(w_.scenario.event.streams[si]);
-      const int64_t first = liveorigin::live_edge(sc, w_.run_start_ms) + 1;
+      const int64_t first = liveorigin::live_edge(sc, w_.run_start_ms - w_.scenario.event.backfill_s * 1000) + 1;
       target = std::max(first, n - groups_[g].offset_segments);
     }
     request(g, si, target, 1, w_.scheduler.now_ms());
@@ -653,6 +680,7 @@ void ViewerCohortActor::request(size_t g, size_t si, int64_t n, int attempt, int
   if (attempt == 1 && rng_.chance(spec_.invalid_request_ratio)) {
     // What a broken player or a scraper asks for: numbers far in the future, events that do not exist.
     invalid = true;
+    req.request_class = "invalid";
     if (rng_.chance(0.5)) {
       req.number = n + 100'000 + rng_.uniform_int(0, 1'000'000);
       req.target = segment_target(w_.scenario, stream.id, *req.number);
@@ -675,6 +703,7 @@ void ViewerCohortActor::request(size_t g, size_t si, int64_t n, int attempt, int
       });
       return;
     }
+    if (invalid) return;  // not a viewer request: the storm is measured at the CDN and the origin
     RequestRecord rec;
     rec.at_ms = now;
     rec.tier = "viewer";
@@ -686,8 +715,16 @@ void ViewerCohortActor::request(size_t g, size_t si, int64_t n, int attempt, int
     rec.held = r.held;
     w_.recorder.request(rec);
     w_.recorder.latency({"viewer_wait", req.request_class, "viewer", now - first_sent_ms, req.weight});
-    if (!invalid && req.number) {
-      w_.recorder.viewer({req.stream, *req.number, r.status == 200 ? r.pipeline : "", r.defects, r.status, req.weight});
+    if (req.number) {
+      ViewerRecord v;
+      v.stream = req.stream;
+      v.number = *req.number;
+      v.pipeline = r.status == 200 ? r.pipeline : "";
+      v.defects = r.status == 200 ? r.defects : "";
+      v.status = r.status;
+      v.weight = req.weight;
+      v.request_class = req.request_class;
+      w_.recorder.viewer(v);
     }
   });
 }

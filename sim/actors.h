@@ -70,6 +70,7 @@ class Packager {
   struct Plan;
   void schedule(size_t stream_index, int64_t n);
   void publish(size_t stream_index, int64_t n);
+  void backfill(size_t stream_index, int64_t n);
   void send_put(size_t stream_index, int64_t n, std::shared_ptr<Plan> plan, int attempt);
   const PipelineFault* active_fault(PipelineFault::Kind kind, int64_t at_ms) const;
 

@@ -65,7 +65,7 @@ CREATE TABLE segments (
   stream   TEXT NOT NULL,
   number   INTEGER NOT NULL,
   due_ms   INTEGER,
-  expected INTEGER NOT NULL,
+  counted  INTEGER NOT NULL,
   PRIMARY KEY (run_id, stream, number)
 );
 
@@ -102,11 +102,12 @@ CREATE TABLE viewer_segments (
   run_id   INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   stream   TEXT NOT NULL,
   number   INTEGER NOT NULL,
+  class    TEXT NOT NULL,
   pipeline TEXT NOT NULL,
   defects  TEXT NOT NULL,
   status   INTEGER NOT NULL,
   viewers  INTEGER NOT NULL,
-  PRIMARY KEY (run_id, stream, number, pipeline, defects, status)
+  PRIMARY KEY (run_id, stream, number, class, pipeline, defects, status)
 );
 
 CREATE TABLE intervals (
@@ -167,6 +168,16 @@ CREATE TABLE actions (
 );
 CREATE INDEX actions_run ON actions (run_id, at_ms);
 
+CREATE TABLE origin_metrics (
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  series TEXT NOT NULL,
+  value  REAL NOT NULL
+);
+CREATE INDEX origin_metrics_run ON origin_metrics (run_id, series);
+
+-- In the views, '*' in `class` means every request class but `other` (requests that are
+-- not for media: `_timeline` and `_invalidations` polls), and '*' in `tier` every tier.
+
 -- Requests per interval with the interval's time and rates (the last interval may be
 -- shorter: it ends with the run).
 CREATE VIEW interval_rates AS
@@ -183,8 +194,8 @@ FROM (
   FROM intervals i JOIN runs r ON r.id = i.run_id
 );
 
--- Whole-run totals per tier and class ('*': every class). Written as one aggregate over
--- `intervals` so a WHERE on run_id and tier reaches its index.
+-- Whole-run totals per tier and class. One aggregate over `intervals`, so a WHERE on
+-- run_id and tier reaches its index.
 CREATE VIEW tier_totals AS
 SELECT i.run_id, i.tier, CASE WHEN g.rollup THEN '*' ELSE i.class END AS class,
        SUM(i.requests) AS requests,
@@ -199,21 +210,24 @@ SELECT i.run_id, i.tier, CASE WHEN g.rollup THEN '*' ELSE i.class END AS class,
        SUM(CASE WHEN i.status BETWEEN 400 AND 499 THEN i.requests ELSE 0 END) AS status_4xx,
        SUM(CASE WHEN i.status BETWEEN 500 AND 599 THEN i.requests ELSE 0 END) AS status_5xx,
        SUM(CASE WHEN i.status = 0 THEN i.requests ELSE 0 END) AS transport_errors,
-       CAST(SUM(i.cache_hits) AS REAL) / NULLIF(SUM(i.requests), 0) AS cache_hit_ratio,
-       CAST(SUM(i.shed) AS REAL) / NULLIF(SUM(i.requests), 0) AS shed_ratio,
-       CAST(SUM(CASE WHEN i.status = 0 OR i.status >= 400 THEN i.requests ELSE 0 END) AS REAL)
-         / NULLIF(SUM(i.requests), 0) AS error_ratio,
+       COALESCE(CAST(SUM(i.cache_hits + i.collapsed) AS REAL)
+                / NULLIF(SUM(i.requests) - SUM(i.filtered), 0), 0) AS cache_hit_ratio,
+       COALESCE(CAST(SUM(i.shed) AS REAL) / NULLIF(SUM(i.requests), 0), 0) AS shed_ratio,
+       COALESCE(CAST(SUM(CASE WHEN i.status = 0 OR i.status >= 400 THEN i.requests ELSE 0 END) AS REAL)
+                / NULLIF(SUM(i.requests), 0), 0) AS error_ratio,
        SUM(i.requests) * 1000.0
          / (SELECT MAX(1, r.ended_ms - r.started_ms) FROM runs r WHERE r.id = i.run_id) AS mean_rps,
        (SELECT MAX(rps) FROM (
           SELECT SUM(x.requests) * 1000.0 / MAX(x.duration_ms) AS rps
           FROM interval_rates x
-          WHERE x.run_id = i.run_id AND x.tier = i.tier AND (g.rollup OR x.class = i.class)
+          WHERE x.run_id = i.run_id AND x.tier = i.tier
+            AND ((g.rollup AND x.class <> 'other') OR x.class = i.class)
           GROUP BY x.interval)) AS peak_rps
 FROM intervals i CROSS JOIN (SELECT 0 AS rollup UNION ALL SELECT 1) g
+WHERE NOT (g.rollup AND i.class = 'other')
 GROUP BY i.run_id, i.tier, 3;
 
--- Latency totals per (name, class, tier), with '*' rows for every class and/or tier.
+-- Latency totals per (name, class, tier), with the '*' rows.
 CREATE VIEW latency_stats AS
 SELECT run_id, name, class, tier, count, sum_ms, min_ms, max_ms,
        CAST(sum_ms AS REAL) / NULLIF(count, 0) AS mean_ms
@@ -221,52 +235,66 @@ FROM (
   SELECT run_id, name, class, tier, count, sum_ms, min_ms, max_ms FROM latencies
   UNION ALL
   SELECT run_id, name, '*', tier, SUM(count), SUM(sum_ms), MIN(min_ms), MAX(max_ms)
-  FROM latencies GROUP BY run_id, name, tier
+  FROM latencies WHERE class <> 'other' GROUP BY run_id, name, tier
   UNION ALL
   SELECT run_id, name, class, '*', SUM(count), SUM(sum_ms), MIN(min_ms), MAX(max_ms)
   FROM latencies GROUP BY run_id, name, class
   UNION ALL
   SELECT run_id, name, '*', '*', SUM(count), SUM(sum_ms), MIN(min_ms), MAX(max_ms)
-  FROM latencies GROUP BY run_id, name
+  FROM latencies WHERE class <> 'other' GROUP BY run_id, name
 );
 
--- The cumulative distribution per histogram bucket, with the same '*' rows. upper_ms is
--- the bucket's bound, capped at the largest value seen (so the +Inf bucket has one too).
+-- The cumulative distribution per histogram bucket, with the '*' rows. Each bucket spans
+-- [lower_ms, upper_ms]: its bounds, narrowed to the smallest and largest value seen (so
+-- the +Inf bucket ends at max_ms).
 CREATE VIEW latency_cdf AS
 WITH rolled AS (
   SELECT run_id, name, class, tier, bucket, le_ms, count FROM histograms
   UNION ALL
   SELECT run_id, name, '*', tier, bucket, le_ms, SUM(count)
-  FROM histograms GROUP BY run_id, name, tier, bucket
+  FROM histograms WHERE class <> 'other' GROUP BY run_id, name, tier, bucket
   UNION ALL
   SELECT run_id, name, class, '*', bucket, le_ms, SUM(count)
   FROM histograms GROUP BY run_id, name, class, bucket
   UNION ALL
   SELECT run_id, name, '*', '*', bucket, le_ms, SUM(count)
-  FROM histograms GROUP BY run_id, name, bucket
+  FROM histograms WHERE class <> 'other' GROUP BY run_id, name, bucket
+),
+bounded AS (
+  SELECT h.*, s.count AS total, s.min_ms, s.max_ms,
+         COALESCE(LAG(h.le_ms) OVER (PARTITION BY h.run_id, h.name, h.class, h.tier ORDER BY h.bucket), 0)
+           AS bucket_lower_ms,
+         SUM(h.count) OVER (PARTITION BY h.run_id, h.name, h.class, h.tier ORDER BY h.bucket
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative
+  FROM rolled h
+  JOIN latency_stats s ON s.run_id = h.run_id AND s.name = h.name AND s.class = h.class AND s.tier = h.tier
 )
-SELECT h.run_id, h.name, h.class, h.tier, h.bucket, h.le_ms,
-       CASE WHEN h.le_ms IS NULL OR h.le_ms > s.max_ms THEN s.max_ms ELSE h.le_ms END AS upper_ms,
-       h.count,
-       SUM(h.count) OVER w AS cumulative,
-       s.count AS total,
-       CAST(SUM(h.count) OVER w AS REAL) / NULLIF(s.count, 0) AS fraction
-FROM rolled h
-JOIN latency_stats s ON s.run_id = h.run_id AND s.name = h.name AND s.class = h.class AND s.tier = h.tier
-WINDOW w AS (PARTITION BY h.run_id, h.name, h.class, h.tier ORDER BY h.bucket
-             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW);
+SELECT run_id, name, class, tier, bucket, le_ms,
+       MIN(MAX(bucket_lower_ms, min_ms), upper_ms) AS lower_ms,
+       upper_ms, count, cumulative, total,
+       CAST(cumulative AS REAL) / NULLIF(total, 0) AS fraction
+FROM (SELECT *, CASE WHEN le_ms IS NULL OR le_ms > max_ms THEN max_ms ELSE le_ms END AS upper_ms FROM bounded);
 
--- Percentiles read off the histogram: the upper_ms of the first bucket that reaches them.
+-- Percentiles, interpolated linearly within the bucket that holds them.
 CREATE VIEW latency_percentiles AS
-SELECT c.run_id, c.name, c.class, c.tier, s.count, s.mean_ms, s.min_ms, s.max_ms,
-       MIN(CASE WHEN c.cumulative * 100 >= c.total * 50 THEN c.upper_ms END) AS p50_ms,
-       MIN(CASE WHEN c.cumulative * 100 >= c.total * 90 THEN c.upper_ms END) AS p90_ms,
-       MIN(CASE WHEN c.cumulative * 100 >= c.total * 95 THEN c.upper_ms END) AS p95_ms,
-       MIN(CASE WHEN c.cumulative * 100 >= c.total * 99 THEN c.upper_ms END) AS p99_ms,
-       MIN(CASE WHEN c.cumulative * 1000 >= c.total * 999 THEN c.upper_ms END) AS p999_ms
-FROM latency_cdf c
-JOIN latency_stats s ON s.run_id = c.run_id AND s.name = c.name AND s.class = c.class AND s.tier = c.tier
-GROUP BY c.run_id, c.name, c.class, c.tier;
+WITH pct (p) AS (VALUES (50), (90), (95), (99), (99.9)),
+hit AS (
+  SELECT c.run_id, c.name, c.class, c.tier, pct.p,
+         c.lower_ms + (c.upper_ms - c.lower_ms) * (c.total * pct.p / 100.0 - (c.cumulative - c.count)) / c.count
+           AS value_ms,
+         ROW_NUMBER() OVER (PARTITION BY c.run_id, c.name, c.class, c.tier, pct.p ORDER BY c.bucket) AS k
+  FROM latency_cdf c CROSS JOIN pct
+  WHERE c.count > 0 AND c.cumulative >= c.total * pct.p / 100.0
+)
+SELECT s.run_id, s.name, s.class, s.tier, s.count, s.mean_ms, s.min_ms, s.max_ms,
+       MAX(CASE WHEN h.p = 50 THEN h.value_ms END) AS p50_ms,
+       MAX(CASE WHEN h.p = 90 THEN h.value_ms END) AS p90_ms,
+       MAX(CASE WHEN h.p = 95 THEN h.value_ms END) AS p95_ms,
+       MAX(CASE WHEN h.p = 99 THEN h.value_ms END) AS p99_ms,
+       MAX(CASE WHEN h.p = 99.9 THEN h.value_ms END) AS p999_ms
+FROM latency_stats s
+LEFT JOIN hit h ON h.run_id = s.run_id AND h.name = s.name AND h.class = s.class AND h.tier = s.tier AND h.k = 1
+GROUP BY s.run_id, s.name, s.class, s.tier;
 
 -- One row per segment and pipeline that PUT it: the PUT that settled it (the first one
 -- the origin acknowledged 2xx, else the last attempt), attempts and faults.
@@ -304,8 +332,9 @@ WHERE p.rowid = (SELECT q.rowid FROM puts q
                           q.attempt
                  LIMIT 1);
 
--- Defective copies the origin served while a clean candidate had been acknowledged, and
--- that reached viewers: one row per such served copy (serves row).
+-- Defective copies that viewers got (200) of counted segments, which the origin sent
+-- after it had acknowledged a clean candidate of the same segment: one row per such
+-- served copy (serves row).
 CREATE VIEW defective_with_clean_available AS
 WITH d AS (
   SELECT sv.run_id, sv.stream, sv.number, sv.seq, sv.pipeline, sv.defects, sv.version,
@@ -316,9 +345,10 @@ WITH d AS (
            AS clean_acked_ms,
          (SELECT SUM(v.viewers) FROM viewer_segments v
           WHERE v.run_id = sv.run_id AND v.stream = sv.stream AND v.number = sv.number
-            AND v.pipeline = sv.pipeline AND v.defects = sv.defects) AS viewers
+            AND v.pipeline = sv.pipeline AND v.defects = sv.defects AND v.status = 200) AS viewers
   FROM serves sv
-  WHERE sv.defects <> ''
+  JOIN segments s ON s.run_id = sv.run_id AND s.stream = sv.stream AND s.number = sv.number
+  WHERE sv.defects <> '' AND s.counted = 1
 )
 SELECT d.run_id, d.stream, d.number, d.seq, d.pipeline, d.defects, d.version,
        d.served_first_ms, d.served_last_ms, d.responses,
@@ -334,7 +364,7 @@ WHERE d.viewers > 0 AND d.clean_acked_ms < d.served_last_ms;
 -- got, and the faults active when it was due.
 CREATE VIEW segment_timeline AS
 WITH base AS (
-  SELECT s.run_id, s.stream, s.number, s.due_ms, s.expected,
+  SELECT s.run_id, s.stream, s.number, s.due_ms, s.counted,
          COALESCE(s.due_ms,
                   (SELECT MIN(p.sent_ms) FROM puts p
                    WHERE p.run_id = s.run_id AND p.stream = s.stream AND p.number = s.number),
@@ -343,7 +373,7 @@ WITH base AS (
            AS ref_ms
   FROM segments s
 )
-SELECT b.run_id, b.stream, b.number, b.due_ms, b.expected,
+SELECT b.run_id, b.stream, b.number, b.due_ms, b.counted,
        (SELECT group_concat(x, ' ') FROM (
           SELECT sp.pipeline || ':' || sp.status
                  || CASE WHEN sp.defects <> '' THEN '[' || sp.defects || ']' ELSE '' END AS x
@@ -367,13 +397,13 @@ SELECT b.run_id, b.stream, b.number, b.due_ms, b.expected,
        l.seq AS changes,
        (SELECT COALESCE(SUM(v.viewers), 0) FROM viewer_segments v
         WHERE v.run_id = b.run_id AND v.stream = b.stream AND v.number = b.number
-          AND v.pipeline <> '' AND v.defects = '') AS viewers_clean,
+          AND v.status = 200 AND v.defects = '') AS viewers_clean,
        (SELECT COALESCE(SUM(v.viewers), 0) FROM viewer_segments v
         WHERE v.run_id = b.run_id AND v.stream = b.stream AND v.number = b.number
-          AND v.pipeline <> '' AND v.defects <> '') AS viewers_defective,
+          AND v.status = 200 AND v.defects <> '') AS viewers_defective,
        (SELECT COALESCE(SUM(v.viewers), 0) FROM viewer_segments v
         WHERE v.run_id = b.run_id AND v.stream = b.stream AND v.number = b.number
-          AND v.pipeline = '') AS viewers_missing,
+          AND v.status <> 200) AS viewers_missing,
        (SELECT group_concat(ft.target || ' ' || ft.kind, ', ') FROM faults ft
         WHERE ft.run_id = b.run_id AND ft.start_ms <= b.ref_ms AND b.ref_ms < ft.end_ms) AS faults,
        EXISTS (SELECT 1 FROM defective_with_clean_available d
@@ -385,16 +415,34 @@ LEFT JOIN serves l ON l.run_id = b.run_id AND l.stream = b.stream AND l.number =
                   AND l.seq = (SELECT MAX(x.seq) FROM serves x
                                WHERE x.run_id = b.run_id AND x.stream = b.stream AND x.number = b.number);
 
--- Expected segments that viewers asked for and none received.
+-- Viewer outcomes per class ('*': every class): segment requests (weighted), how they
+-- ended, and the counted segments some viewer asked for and did not get.
+CREATE VIEW viewer_totals AS
+SELECT v.run_id, CASE WHEN g.rollup THEN '*' ELSE v.class END AS class,
+       SUM(v.viewers) AS requests,
+       SUM(CASE WHEN v.status = 200 AND v.defects = '' THEN v.viewers ELSE 0 END) AS clean,
+       SUM(CASE WHEN v.status = 200 AND v.defects <> '' THEN v.viewers ELSE 0 END) AS defective,
+       SUM(CASE WHEN v.status <> 200 THEN v.viewers ELSE 0 END) AS failed,
+       COALESCE(CAST(SUM(CASE WHEN v.status <> 200 THEN v.viewers ELSE 0 END) AS REAL)
+                / NULLIF(SUM(v.viewers), 0), 0) AS error_ratio,
+       COUNT(DISTINCT CASE WHEN v.status <> 200 AND v.viewers > 0
+                                AND (SELECT s.counted FROM segments s
+                                     WHERE s.run_id = v.run_id AND s.stream = v.stream AND s.number = v.number) = 1
+                           THEN v.stream || '/' || v.number END) AS missing_segments
+FROM viewer_segments v CROSS JOIN (SELECT 0 AS rollup UNION ALL SELECT 1) g
+GROUP BY v.run_id, 2;
+
+-- Counted segments that live viewers asked for and no viewer got (200).
 CREATE VIEW lost_segments AS
 SELECT v.run_id, v.stream, v.number, SUM(v.viewers) AS viewers
 FROM viewer_segments v
 JOIN segments s ON s.run_id = v.run_id AND s.stream = v.stream AND s.number = v.number
-WHERE s.expected = 1
+WHERE s.counted = 1
 GROUP BY v.run_id, v.stream, v.number
-HAVING SUM(CASE WHEN v.pipeline <> '' THEN v.viewers ELSE 0 END) = 0;
+HAVING SUM(CASE WHEN v.class = 'live' THEN v.viewers ELSE 0 END) > 0
+   AND SUM(CASE WHEN v.status = 200 THEN v.viewers ELSE 0 END) = 0;
 
--- Runs of consecutive lost segments.
+-- Runs of consecutive lost segments of one stream.
 CREATE VIEW viewer_gaps AS
 SELECT run_id, stream, MIN(number) AS first_number, MAX(number) AS last_number,
        COUNT(*) AS segments, SUM(viewers) AS viewers
@@ -403,44 +451,39 @@ FROM (SELECT run_id, stream, number, viewers,
       FROM lost_segments)
 GROUP BY run_id, stream, island;
 
--- The scalar gate metrics, one row per run (defaults: every class, the origin tier).
+-- The gate metrics (docs/scenario-format.md §11) without class or tier, one row per run.
 CREATE VIEW run_metrics AS
 SELECT r.id AS run_id, r.scenario_name, r.status,
        (r.ended_ms - r.started_ms) / 1000.0 AS duration_s,
        (SELECT COUNT(*) FROM (SELECT DISTINCT d.stream, d.number FROM defective_with_clean_available d
                               WHERE d.run_id = r.id)) AS defective_served_with_clean_available,
-       (SELECT COALESCE(SUM(v.viewers), 0) FROM viewer_segments v
-        JOIN segments s ON s.run_id = v.run_id AND s.stream = v.stream AND s.number = v.number
-        WHERE v.run_id = r.id AND s.expected = 1 AND v.pipeline = '') AS viewer_missing_segments,
-       (SELECT t.error_ratio FROM tier_totals t
-        WHERE t.run_id = r.id AND t.tier = 'viewer' AND t.class = '*') AS viewer_error_ratio,
-       (SELECT COUNT(*) FROM segments s
-        WHERE s.run_id = r.id AND s.expected = 1
-          AND EXISTS (SELECT 1 FROM viewer_segments v
-                      WHERE v.run_id = s.run_id AND v.stream = s.stream AND v.number = s.number)
-          AND NOT EXISTS (SELECT 1 FROM viewer_segments v
-                          WHERE v.run_id = s.run_id AND v.stream = s.stream AND v.number = s.number
-                            AND v.pipeline <> '' AND v.viewers > 0)) AS failover_gap_segments,
+       COALESCE((SELECT t.missing_segments FROM viewer_totals t WHERE t.run_id = r.id AND t.class = '*'), 0)
+         AS viewer_missing_segments,
+       COALESCE((SELECT t.error_ratio FROM viewer_totals t WHERE t.run_id = r.id AND t.class = '*'), 0)
+         AS viewer_error_ratio,
        (SELECT COALESCE(MAX(n), 0) FROM (
           SELECT COUNT(*) AS n FROM (
-            SELECT s.stream, s.number - ROW_NUMBER() OVER (PARTITION BY s.stream ORDER BY s.number) AS island
-            FROM segments s
-            WHERE s.run_id = r.id AND s.expected = 1
-              AND EXISTS (SELECT 1 FROM viewer_segments v
-                          WHERE v.run_id = s.run_id AND v.stream = s.stream AND v.number = s.number)
-              AND NOT EXISTS (SELECT 1 FROM viewer_segments v
-                              WHERE v.run_id = s.run_id AND v.stream = s.stream AND v.number = s.number
-                                AND v.pipeline <> '' AND v.viewers > 0))
-          GROUP BY stream, island))
-         AS longest_gap_segments,
+            SELECT l.stream, l.number - ROW_NUMBER() OVER (PARTITION BY l.stream ORDER BY l.number) AS island
+            FROM (SELECT v.stream, v.number
+                  FROM viewer_segments v
+                  JOIN segments s ON s.run_id = v.run_id AND s.stream = v.stream AND s.number = v.number
+                  WHERE v.run_id = r.id AND s.counted = 1
+                  GROUP BY v.stream, v.number
+                  HAVING SUM(CASE WHEN v.class = 'live' THEN v.viewers ELSE 0 END) > 0
+                     AND SUM(CASE WHEN v.status = 200 THEN v.viewers ELSE 0 END) = 0) l)
+          GROUP BY stream, island)) AS failover_gap_segments,
        COALESCE(o.requests, 0) AS origin_requests,
        COALESCE(o.mean_rps, 0) AS origin_requests_per_s,
        COALESCE(o.peak_rps, 0) AS origin_requests_per_s_peak,
-       COALESCE(o.status_5xx, 0) AS origin_status_5xx,
-       COALESCE(o.transport_errors, 0) AS origin_transport_errors,
-       o.shed_ratio AS shed_ratio,
-       (SELECT CAST(SUM(i.cache_hits) AS REAL) / NULLIF(SUM(i.requests), 0) FROM intervals i
-        WHERE i.run_id = r.id AND i.tier NOT IN ('origin', 'viewer')) AS cache_hit_ratio,
+       (SELECT COALESCE(SUM(i.requests), 0) FROM intervals i
+        WHERE i.run_id = r.id AND i.tier = 'origin' AND (i.status = 0 OR i.status BETWEEN 500 AND 599))
+       + (SELECT COUNT(*) FROM puts p
+          WHERE p.run_id = r.id AND (p.status = 0 OR p.status BETWEEN 500 AND 599)) AS origin_status_5xx,
+       COALESCE(o.shed_ratio, 0) AS shed_ratio,
+       (SELECT COALESCE(CAST(SUM(i.cache_hits + i.collapsed) AS REAL)
+                        / NULLIF(SUM(i.requests) - SUM(i.filtered), 0), 0)
+        FROM intervals i
+        WHERE i.run_id = r.id AND i.tier NOT IN ('origin', 'viewer') AND i.class <> 'other') AS cache_hit_ratio,
        (SELECT p.p99_ms FROM latency_percentiles p WHERE p.run_id = r.id AND p.name = 'origin_get'
           AND p.class = '*' AND p.tier = '*') AS origin_get_p99_ms,
        (SELECT p.p99_ms FROM latency_percentiles p WHERE p.run_id = r.id AND p.name = 'viewer_wait'
@@ -478,7 +521,7 @@ size_t bucket_of(int64_t ms) {
 // A prepared statement: bind by position (1-based), run, reset.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
   ~Stmt() { sqlite3_finalize(s_); }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
@@ -509,6 +552,7 @@ class Stmt {
   bool bind(int i, int64_t v) { return check(sqlite3_bind_int64(s_, i, v)); }
   bool bind(int i, int v) { return check(sqlite3_bind_int64(s_, i, v)); }
   bool bind(int i, bool v) { return check(sqlite3_bind_int64(s_, i, v ? 1 : 0)); }
+  bool bind(int i, double v) { return check(sqlite3_bind_double(s_, i, v)); }
   bool bind(int i, const std::string& v) {
     return check(sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
   }
@@ -516,7 +560,6 @@ class Stmt {
     return v ? bind(i, *v) : check(sqlite3_bind_null(s_, i));
   }
 
-  sqlite3* db_;
   sqlite3_stmt* s_ = nullptr;
   int rc_ = SQLITE_OK;
 };
@@ -552,7 +595,7 @@ struct Recorder::Impl {
   struct Segment {
     std::vector<PutRecord> puts;
     std::vector<Serve> serves;  // the first serve and each change of copy
-    std::map<std::tuple<std::string, std::string, int>, int64_t> viewers;  // (pipeline, defects, status)
+    std::map<std::tuple<std::string, std::string, std::string, int>, int64_t> viewers;  // (class, pipeline, defects, status)
   };
 
   int64_t interval_ms;
@@ -562,6 +605,7 @@ struct Recorder::Impl {
   std::map<std::pair<std::string, int64_t>, Segment> segments;
   std::vector<FaultRecord> faults;
   std::vector<ActionRecord> actions;
+  std::vector<OriginMetric> origin_metrics;
 };
 
 Recorder::Recorder(int64_t interval_ms) : impl_(std::make_unique<Impl>()) {
@@ -589,7 +633,7 @@ void Recorder::served(const ServeRecord& r) {
 }
 
 void Recorder::viewer(const ViewerRecord& r) {
-  impl_->segments[{r.stream, r.number}].viewers[{r.pipeline, r.defects, r.status}] += r.weight;
+  impl_->segments[{r.stream, r.number}].viewers[{r.request_class, r.pipeline, r.defects, r.status}] += r.weight;
 }
 
 void Recorder::request(const RequestRecord& r) {
@@ -621,6 +665,7 @@ void Recorder::latency(const LatencyRecord& r) {
 void Recorder::fault(const FaultRecord& r) { impl_->faults.push_back(r); }
 
 void Recorder::action(const ActionRecord& r) { impl_->actions.push_back(r); }
+void Recorder::origin_metric(const OriginMetric& m) { impl_->origin_metrics.push_back(m); }
 
 Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, const std::string& status) {
   Result<sqlite3*> opened = open_results_db(db_path);
@@ -628,7 +673,7 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
   sqlite3* db = *opened;
   struct Closer {
     sqlite3* db;
-    ~Closer() { sqlite3_close(db); }
+    ~Closer() { sqlite3_close_v2(db); }
   } closer{db};
 
   const Impl& m = *impl_;
@@ -656,14 +701,15 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
   Stmt segments(db, "INSERT INTO segments VALUES (?,?,?,?,?)");
   Stmt puts(db, "INSERT INTO puts VALUES (?,?,?,?,?,?,?,?,?,?,?)");
   Stmt serves(db, "INSERT INTO serves VALUES (?,?,?,?,?,?,?,?,?,?)");
-  Stmt viewers(db, "INSERT INTO viewer_segments VALUES (?,?,?,?,?,?,?)");
+  Stmt viewers(db, "INSERT INTO viewer_segments VALUES (?,?,?,?,?,?,?,?)");
   Stmt intervals(db, "INSERT INTO intervals VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
   Stmt histograms(db, "INSERT INTO histograms VALUES (?,?,?,?,?,?,?)");
   Stmt latencies(db, "INSERT INTO latencies VALUES (?,?,?,?,?,?,?,?)");
   Stmt faults(db, "INSERT INTO faults VALUES (?,?,?,?,?)");
   Stmt actions(db, "INSERT INTO actions VALUES (?,?,?,?,?)");
+  Stmt origin_metrics(db, "INSERT INTO origin_metrics VALUES (?,?,?)");
   for (const Stmt* s : {&streams, &segments, &puts, &serves, &viewers, &intervals, &histograms, &latencies, &faults,
-                        &actions}) {
+                        &actions, &origin_metrics}) {
     if (!s->ok()) return fail("cannot prepare the inserts");
   }
 
@@ -679,12 +725,13 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
   for (const auto& [key, seg] : m.segments) {
     const auto& [stream, number] = key;
     std::optional<int64_t> due;
+    bool counted = true;  // when the stream's timeline is unknown
     if (auto it = stream_info.find(stream); it != stream_info.end()) {
       const StreamInfo& s = *it->second;
       due = s.availability_start_ms + (number - s.start_number + 1) * s.segment_duration_ms + s.publish_latency_ms;
+      counted = *due >= info.started_ms - info.backfill_s * 1000 && *due <= ended_ms - 2 * s.segment_duration_ms;
     }
-    bool expected = !due || !seg.puts.empty() || (*due >= info.started_ms && *due <= ended_ms);
-    if (!segments.run(id, stream, number, due, expected)) return fail("cannot insert segments");
+    if (!segments.run(id, stream, number, due, counted)) return fail("cannot insert segments");
     for (const PutRecord& p : seg.puts) {
       std::optional<int64_t> answered;
       if (p.answered_ms != 0) answered = p.answered_ms;
@@ -703,8 +750,10 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
       }
     }
     for (const auto& [vkey, weight] : seg.viewers) {
-      const auto& [pipeline, defects, st] = vkey;
-      if (!viewers.run(id, stream, number, pipeline, defects, st, weight)) return fail("cannot insert viewer_segments");
+      const auto& [cls, pipeline, defects, st] = vkey;
+      if (!viewers.run(id, stream, number, cls, pipeline, defects, st, weight)) {
+        return fail("cannot insert viewer_segments");
+      }
     }
   }
 
@@ -736,6 +785,9 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
   for (const ActionRecord& a : m.actions) {
     if (!actions.run(id, a.at_ms, a.kind, a.detail, a.status)) return fail("cannot insert actions");
   }
+  for (const OriginMetric& om : m.origin_metrics) {
+    if (!origin_metrics.run(id, om.series, om.value)) return fail("cannot insert origin_metrics");
+  }
 
   if (!exec(db, "COMMIT")) return fail("cannot commit the run");
   return id;
@@ -749,13 +801,13 @@ Result<sqlite3*> open_results_db(const std::string& path) {
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   if (rc != SQLITE_OK) {
     Error e = db_error(path, db, "cannot open");
-    sqlite3_close(db);
+    sqlite3_close_v2(db);
     return e;
   }
   auto fail = [&](const std::string& what, bool rollback = false) -> Error {
     Error e = db_error(path, db, what);
     if (rollback) exec(db, "ROLLBACK");
-    sqlite3_close(db);
+    sqlite3_close_v2(db);
     return e;
   };
   sqlite3_busy_timeout(db, 10000);  // another run may be writing its results
@@ -776,7 +828,7 @@ Result<sqlite3*> open_results_db(const std::string& path) {
       Error e = make_error("results database '" + path +
                            "': not a liveorigin results database (it has tables but no schema_version)");
       exec(db, "ROLLBACK");
-      sqlite3_close(db);
+      sqlite3_close_v2(db);
       return e;
     }
     if (versioned) {
@@ -790,7 +842,7 @@ Result<sqlite3*> open_results_db(const std::string& path) {
                          ", newer than this liveorigin supports (" + std::to_string(kResultsSchemaVersion) +
                          "): use a newer liveorigin or write to another database");
     exec(db, "ROLLBACK");
-    sqlite3_close(db);
+    sqlite3_close_v2(db);
     return e;
   }
   if (version == 0 &&

@@ -46,8 +46,11 @@ struct RunInfo {
   std::string origin_mode;     // "in-process" | "child" | "external"
   std::string origin_url;
   std::string parameters_json;  // the resolved scenario as JSON
-  int64_t started_ms = 0;       // epoch ms; intervals count from here
+  int64_t started_ms = 0;       // epoch ms (t0); intervals count from here
   std::vector<StreamInfo> streams;  // empty: segments' due times are unknown (NULL)
+  // Counted segments (docs/scenario-format.md §11) are those due from
+  // started_ms - backfill_s to the run's end - 2 segment durations.
+  int64_t backfill_s = 0;
 };
 
 struct PutRecord {
@@ -81,6 +84,7 @@ struct ViewerRecord {
   std::string defects;
   int status = 0;
   int64_t weight = 1;
+  std::string request_class = "live";  // the viewer's request class: live | dvr | background
 };
 
 // One request at a tier, counted into its interval.
@@ -90,7 +94,7 @@ struct RequestRecord {
   std::string request_class;  // live | dvr | background | other
   int status = 0;             // 0: transport error
   int64_t weight = 1;
-  int64_t bytes = 0;
+  int64_t bytes = 0;          // body bytes of all `weight` responses together
   bool cache_hit = false;
   bool collapsed = false;     // joined an upstream request already in flight
   bool filtered = false;      // answered from the timeline, never sent upstream
@@ -113,6 +117,13 @@ struct FaultRecord {
   int64_t end_ms = 0;
 };
 
+// A sample of the origin's own /metrics (Prometheus text), scraped at the end of the
+// run when the origin is a liveorigin: "liveorigin_store_reads_total" -> 123.
+struct OriginMetric {
+  std::string series;  // name{labels} exactly as the origin printed it
+  double value = 0;
+};
+
 struct ActionRecord {
   int64_t at_ms = 0;
   std::string kind;    // "marker", "invalidation"
@@ -133,6 +144,7 @@ class Recorder {
   void latency(const LatencyRecord& r);
   void fault(const FaultRecord& r);
   void action(const ActionRecord& r);
+  void origin_metric(const OriginMetric& m);
 
   // Live counters for the progress line: requests at the origin (tier "origin", weighted)
   // and, of those, transport errors and 5xx.

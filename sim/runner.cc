@@ -259,6 +259,30 @@ void schedule_actions(World& w, OriginLink& origin, FaultStore* store) {
   }
 }
 
+// Records the origin's own counters at the end of the run (a liveorigin answers
+// /metrics; any other origin does not, and nothing is recorded).
+void scrape_origin_metrics(OriginLink& link, Recorder& recorder, const std::function<void(bool&)>& wait) {
+  bool answered = false;
+  LinkRequest r;
+  r.target = "/metrics";
+  link.send(std::move(r), [&](LinkResponse resp) {
+    answered = true;
+    if (resp.status != 200 || !resp.body || resp.header("Content-Type").find("text/plain") == std::string::npos) return;
+    std::istringstream in(*resp.body);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#') continue;
+      const size_t sp = line.rfind(' ');
+      if (sp == std::string::npos) continue;
+      try {
+        recorder.origin_metric({line.substr(0, sp), std::stod(line.substr(sp + 1))});
+      } catch (const std::exception&) {
+      }
+    }
+  });
+  wait(answered);
+}
+
 RunInfo run_info(const Scenario& s, const RunOptions& o, const std::string& origin_url, int64_t started_ms) {
   RunInfo info;
   info.scenario_name = s.name;
@@ -277,6 +301,12 @@ RunInfo run_info(const Scenario& s, const RunOptions& o, const std::string& orig
                              {"viewer_groups_per_edge", o.viewer_groups_per_edge}};
   info.parameters_json = boost::json::serialize(params);
   info.started_ms = started_ms;
+  info.backfill_s = s.event.backfill_s;
+  for (const auto& st : s.event.streams) {
+    const StreamConfig sc = stream_timing(st);
+    info.streams.push_back({sc.id, sc.segment_duration_ms, sc.availability_start_ms, sc.start_number,
+                            sc.publish_latency_ms});
+  }
   return info;
 }
 
@@ -286,7 +316,7 @@ std::string summary_text(const Scenario& s, int64_t run_id, const std::string& d
   out << "run " << run_id << " of " << s.name << " (seed " << s.seed << ", " << (virtual_time ? "virtual" : "realtime")
       << " time, origin " << (url.empty() ? "in-process core" : url) << ")\n";
   out << "  " << s.duration_s << " s of scenario in " << std::fixed << std::setprecision(1) << seconds
-      << " s; " << rec.requests_total() << " requests recorded, " << rec.errors_total() << " origin errors\n";
+      << " s; " << rec.requests_total() << " requests reached the origin, " << rec.errors_total() << " origin errors\n";
   out << "  results: " << db << " (run " << run_id << ")";
   return out.str();
 }
@@ -352,8 +382,8 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
     const double elapsed = static_cast<double>(now_ms - start_ms) / 1000.0;
     std::ostringstream line;
     line << std::fixed << std::setprecision(1) << "[" << std::setw(6) << elapsed << " / "
-         << (end_ms - start_ms) / 1000 << " s] " << recorder.requests_total() << " requests, "
-         << recorder.errors_total() << " origin errors";
+         << (end_ms - start_ms) / 1000 << " s] " << recorder.requests_total() << " origin requests, "
+         << recorder.errors_total() << " errors";
     if (options.progress_is_tty) {
       *options.progress_out << "\r" << line.str() << "   " << (final_line ? "\n" : "") << std::flush;
     } else {
@@ -389,6 +419,7 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
     fleet.stop();
     link.stop_ticks();
     scheduler.run_until(end_ms + options.settle_s * 1000);
+    scrape_origin_metrics(link, recorder, [&](bool&) { scheduler.run_due(); });
     progress(end_ms, start_ms, end_ms, true);
     auto id = recorder.write(options.db_path, scheduler.now_ms(), "completed");
     if (!id) return id.error();
@@ -491,6 +522,10 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
   // Let what is in flight finish, then stop.
   const int64_t settle_until = scheduler.now_ms() + options.settle_s * 1000;
   while (link.in_flight() > 0 && scheduler.now_ms() < settle_until) ioc.run_for(std::chrono::milliseconds(50));
+  scrape_origin_metrics(link, recorder, [&](bool& answered) {
+    const int64_t until = scheduler.now_ms() + 5000;
+    while (!answered && scheduler.now_ms() < until) ioc.run_for(std::chrono::milliseconds(20));
+  });
   progress(end_ms, start_ms, end_ms, true);
   link.close();
   ioc.run_for(std::chrono::milliseconds(100));

@@ -236,32 +236,30 @@ Distribution parse_distribution(const YAML::Node& node, const Location& where, d
     if (d.b < d.a) {
       yaml::fail(p[1], indexed(at, 1), "expected max >= min (" + num(d.a) + "), got " + describe(p[1]));
     }
-  } else if (kind == "normal") {
-    d.kind = Distribution::Kind::normal;
+  } else if (kind == "normal" || kind == "lognormal" || kind == "exponential") {
+    // Unknown parameter names first (a typo is likelier than a forgotten key).
     MapReader r(p, at);
-    d.a = r.number("mean", std::nullopt, min, max);
-    const YAML::Node sd = r.node("stddev");
-    if (sd.IsNull()) yaml::fail(p, r.child("stddev"), "required key is missing");
-    d.b = yaml::scalar_number(sd, r.child("stddev"), 0, max - min, "a number in [0, " + num(max - min) + "]");
+    const std::vector<const char*> names = kind == "normal"      ? std::vector<const char*>{"mean", "stddev"}
+                                           : kind == "lognormal" ? std::vector<const char*>{"median", "p99"}
+                                                                 : std::vector<const char*>{"mean"};
+    std::vector<YAML::Node> values;
+    for (const char* n : names) values.push_back(r.node(n));
     r.finish();
-  } else if (kind == "lognormal") {
-    d.kind = Distribution::Kind::lognormal;
-    MapReader r(p, at);
-    const YAML::Node median = r.node("median");
-    if (median.IsNull()) yaml::fail(p, r.child("median"), "required key is missing");
-    d.a = positive(median, r.child("median"), max);
-    const YAML::Node p99 = r.node("p99");
-    if (p99.IsNull()) yaml::fail(p, r.child("p99"), "required key is missing");
-    d.b = yaml::scalar_number(p99, r.child("p99"), d.a, 1e15,
-                              "a number >= median (" + num(d.a) + ")");
-    r.finish();
-  } else if (kind == "exponential") {
-    d.kind = Distribution::Kind::exponential;
-    MapReader r(p, at);
-    const YAML::Node mean = r.node("mean");
-    if (mean.IsNull()) yaml::fail(p, r.child("mean"), "required key is missing");
-    d.a = positive(mean, r.child("mean"), max);
-    r.finish();
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (values[i].IsNull()) yaml::fail(p, r.child(names[i]), "required key is missing");
+    }
+    if (kind == "normal") {
+      d.kind = Distribution::Kind::normal;
+      d.a = yaml::scalar_number(values[0], r.child("mean"), min, max);
+      d.b = yaml::scalar_number(values[1], r.child("stddev"), 0, max - min, "a number in [0, " + num(max - min) + "]");
+    } else if (kind == "lognormal") {
+      d.kind = Distribution::Kind::lognormal;
+      d.a = positive(values[0], r.child("median"), max);
+      d.b = yaml::scalar_number(values[1], r.child("p99"), d.a, 1e15, "a number >= median (" + num(d.a) + ")");
+    } else {
+      d.kind = Distribution::Kind::exponential;
+      d.a = positive(values[0], r.child("mean"), max);
+    }
   } else {
     yaml::fail(kv.first, at, std::string("unknown distribution (expected one of: ") + kDistributionKinds + ")");
   }
@@ -709,7 +707,7 @@ constexpr GateMetric kGateMetrics[] = {
     {"origin_requests_per_s", MK::rate, true, MT::none},
     {"origin_get_latency_ms", MK::latency_ms, true, MT::none},
     {"viewer_wait_ms", MK::latency_ms, true, MT::none},
-    {"hold_wait_ms", MK::latency_ms, false, MT::cdn_or_origin},
+    {"hold_wait_ms", MK::latency_ms, true, MT::cdn_or_origin},
     {"put_latency_ms", MK::latency_ms, false, MT::none},
     {"cache_hit_ratio", MK::ratio, true, MT::cdn},
     {"origin_status_5xx", MK::count, true, MT::none},
@@ -741,6 +739,10 @@ std::vector<Gate> parse_gates(const YAML::Node& node, const Location& where, con
       yaml::fail(op, r.child("op"), "got the YAML tag '" + op.Tag() + "': quote the operator (op: \"" + op.Tag() + "\")");
     }
     g.op = yaml::scalar_string(op, r.child("op"));
+    if (g.op.empty()) {
+      // `op: >` unquoted at the end of a line: YAML reads an empty folded block.
+      yaml::fail(op, r.child("op"), "expected one of < <= > >= == !=, got '' (quote the operator: op: \">\")");
+    }
     static const std::set<std::string> kOps = {"<", "<=", ">", ">=", "==", "!="};
     if (!kOps.contains(g.op)) yaml::fail(op, r.child("op"), "expected one of < <= > >= == !=, got " + describe(op));
 

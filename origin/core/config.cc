@@ -60,6 +60,13 @@ StreamConfig parse_stream(const YAML::Node& node, const Location& where) {
   } else {
     yaml::fail(r.node("content_type"), r.child("content_type"), "expected video or audio");
   }
+  s.codecs = r.string("codecs", std::string());
+  s.bandwidth_bps = r.integer("bandwidth_bps", 0, 0, int64_t{1} << 40);
+  s.language = r.string("language", std::string());
+  s.init_object = r.string("init_object", std::string());
+  if (!s.init_object.empty() && (s.init_object.find('/') != std::string::npos || s.parsed_template.match(s.init_object))) {
+    yaml::fail(r.node("init_object"), r.child("init_object"), "must be an object name that the segment template does not match");
+  }
   r.finish();
   return s;
 }
@@ -258,6 +265,10 @@ boost::json::value to_json(const EventConfig& e) {
         {"ingest_ahead_segments", s.ingest_ahead_segments},
         {"live_window_segments", s.live_window_segments},
         {"content_type", s.content_type == ContentType::audio ? "audio" : "video"},
+        {"codecs", s.codecs},
+        {"bandwidth_bps", s.bandwidth_bps},
+        {"language", s.language},
+        {"init_object", s.init_object},
     });
   }
   return boost::json::object{{"id", e.id},

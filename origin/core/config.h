@@ -35,6 +35,13 @@ struct StreamConfig {
   int64_t ingest_ahead_segments = 2;
   int64_t live_window_segments = 3;
   ContentType content_type = ContentType::video;  // default: audio if the id starts with "audio"
+  // For the manifests the origin generates (origin/core/manifests.h). Empty / 0: read
+  // from the init segment (codecs, language), estimated from stored segments
+  // (bandwidth), or the one plain object that parses as an init segment (init_object).
+  std::string codecs;        // RFC 6381, e.g. "avc1.64001f"
+  int64_t bandwidth_bps = 0;
+  std::string language;      // e.g. "en"
+  std::string init_object;   // e.g. "init-stream0.m4s"
   SegmentTemplate parsed_template;  // from segment_template, with $RepresentationID$ = id
 };
 

@@ -78,6 +78,7 @@ struct ThreadCounters {
   ByStatus puts;  // ingest PUTs by answer
   std::array<Counter, kClassLabels> shed;  // 503s for overload, by class
   Counter suppressed;                      // repeats answered from the suppression cache
+  Counter store_reads_done;                // store reads the core asked for, completed
   Histogram hold_wake_ms;                  // from the publishing PUT to the held answer
   Histogram put_ms;                        // from a PUT's head to its acknowledgement
   // In-flight store reads started by this thread (incremented and decremented by it).

@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include "origin/core/base64.h"
+#include "origin/core/manifests.h"
 #include "origin/core/structured_fields.h"
 #include "origin/core/target.h"
 #include "origin/core/yaml_reader.h"
@@ -33,6 +34,9 @@ struct Candidate {
   int64_t bytes = 0;
   Sha256 sha256{};
   std::string key;  // store key
+  // Plain objects that parse as an ISO-BMFF init segment: what it says, for the
+  // generated manifests (read once at PUT; the bytes stay in the store only).
+  std::shared_ptr<const InitInfo> init;
 };
 using CandidatePtr = std::shared_ptr<const Candidate>;
 
@@ -56,6 +60,8 @@ struct PlainObjectState {
 // Init segments and manifests are few per stream; a packager writing endless distinct
 // names (a misconfigured template) must not fill the store with objects never expired.
 constexpr size_t kPlainObjectsMax = 256;
+// Plain objects up to this size are read as possible init segments (manifests.h).
+constexpr size_t kInitBytesMax = 256 * 1024;
 
 const CandidatePtr* find_candidate(const std::vector<CandidatePtr>& v, std::string_view pipeline) {
   for (const auto& c : v) {
@@ -344,6 +350,24 @@ ZoneLabel label_of(Zone z) {
   return ZoneLabel::select;
 }
 
+// CORS (Fetch standard): players run in web pages of other origins and read the
+// origin's headers. Sent on every answer to GET and HEAD of the public paths (/live/...,
+// /time), refusals included, so a page sees the real status.
+constexpr std::string_view kCorsExposed =
+    "Date, ETag, Content-Range, Live-Pipeline, Live-Version, Live-Reject, Live-Markers, CMSD-Static, "
+    "CMSD-Dynamic, Segment-Defects, Retry-After, CDN-Cache-Control";
+
+void add_cors(Response& r) {
+  r.set("Access-Control-Allow-Origin", "*");
+  r.set("Access-Control-Expose-Headers", std::string(kCorsExposed));
+}
+
+Outcome with_cors(Outcome o) {
+  if (auto* r = std::get_if<Response>(&o)) add_cors(*r);
+  if (auto* f = std::get_if<Fetch>(&o)) add_cors(f->response);
+  return o;
+}
+
 Response json_response(int status, const boost::json::value& v, int64_t ttl_ms = 0) {
   Response r;
   r.status = status;
@@ -370,6 +394,9 @@ struct Origin::Route {
     live_object,    // /live/{event}/{stream}/{object}
     timeline,       // /live/{event}/_timeline
     invalidations,  // /live/{event}/_invalidations?since=V
+    dash_manifest,     // /live/{event}/_dash.mpd
+    hls_multivariant,  // /live/{event}/_hls.m3u8
+    hls_media,         // /live/{event}/_hls_{stream}.m3u8
     ingest_prefix,  // /ingest/{pipeline}/{token}/{event}/{stream}/{object}
     time,
     healthz,
@@ -401,6 +428,16 @@ struct Origin::Route {
     } else if (s0 == "live" && t.count == 3 && t[2] == "_invalidations") {
       r.kind = invalidations;
       r.event = t[1];
+    } else if (s0 == "live" && t.count == 3 && t[2] == kDashManifestName) {
+      r.kind = dash_manifest;
+      r.event = t[1];
+    } else if (s0 == "live" && t.count == 3 && t[2] == kHlsMultivariantName) {
+      r.kind = hls_multivariant;
+      r.event = t[1];
+    } else if (s0 == "live" && t.count == 3 && !hls_media_stream(t[2]).empty()) {
+      r.kind = hls_media;
+      r.event = t[1];
+      r.stream = hls_media_stream(t[2]);
     } else if (s0 == "ingest" && t.count == 6) {
       r.kind = ingest_prefix;
       r.pipeline = t[1];
@@ -516,7 +553,7 @@ Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_vie
   if (t.suppress_active_until_ms_ > 0 && (head.method == Method::get || head.method == Method::head) &&
       (!held || held->held_since_ms_ < 0) && head.cmcd_request.empty() && head.cmcd_session.empty() &&
       head.target.find("CMCD=") == std::string_view::npos) {
-    if (auto r = suppressed(t, head.target, clock_.now_ms())) return *r;
+    if (auto r = suppressed(t, head.target, clock_.now_ms())) return with_cors(std::move(*r));
   }
   auto target = parse_target(head.target);
   if (!target) {
@@ -539,7 +576,7 @@ Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_vie
 
   switch (route.kind) {
     case Route::live_object:
-      if (get_like) return handle_live_get(t, head, route, held);
+      if (get_like) return with_cors(handle_live_get(t, head, route, held));
       if (head.method == Method::del) {  // ffmpeg deletes old segments: accepted, ignored
         return simple(ZoneLabel::ingest, empty_response(204, 0));
       }
@@ -549,16 +586,21 @@ Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_vie
       return not_allowed(ZoneLabel::bad_request, "PUT, DELETE");
     case Route::timeline:
       if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
-      return simple(ZoneLabel::api, timeline(t, route));
+      return with_cors(simple(ZoneLabel::api, timeline(t, route)));
     case Route::invalidations:
       if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
-      return simple(ZoneLabel::api, invalidations_feed(t, head, route));
+      return with_cors(simple(ZoneLabel::api, invalidations_feed(t, head, route)));
+    case Route::dash_manifest:
+    case Route::hls_multivariant:
+    case Route::hls_media:
+      if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
+      return with_cors(simple(ZoneLabel::api, manifest(t, head, route)));
     case Route::time: {
       if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
       Response r;
       r.set_text(format_iso8601_ms(clock_.now_ms()));
       set_cache_ttl(r, 0);
-      return simple(ZoneLabel::api, std::move(r));
+      return with_cors(simple(ZoneLabel::api, std::move(r)));
     }
     case Route::healthz:
       if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
@@ -895,9 +937,11 @@ void Origin::cancel(const std::shared_ptr<HeldRequest>& held) {
 
 Response Origin::complete_fetch(OriginThread& t, Fetch&& fetch, SharedBytes bytes) {
   if (fetch.class_label < kRequestClasses) t.counters().store_reads.fetch_sub(1, std::memory_order_relaxed);
+  t.counters().store_reads_done.add();
   Response r = std::move(fetch.response);
   if (!bytes || bytes->size() < r.body_offset + r.body_length) {
     r = text_response(503, "object not in store, retry", 0, "store-miss");
+    add_cors(r);  // fetches serve /live/ objects only
   } else {
     r.body = std::move(bytes);
     t.counters().bytes_served.add(r.body_length);
@@ -905,6 +949,24 @@ Response Origin::complete_fetch(OriginThread& t, Fetch&& fetch, SharedBytes byte
   count(t, fetch.zone, r.status, fetch.class_label);
   return r;
 }
+
+namespace {
+
+// The copy of a plain object that is served: the highest-rank live pipeline's; after
+// the event, the highest-rank copy. Caller holds the stream's mutex.
+CandidatePtr served_copy(const EventConfig& ec, const StreamConfig& sc, const StreamState& ss,
+                         const PlainObjectState& obj, int64_t now) {
+  CandidatePtr any;
+  for (const auto& p : ec.pipelines) {
+    const CandidatePtr* c = find_candidate(obj.copies, p.id);
+    if (!c) continue;
+    if (!any) any = *c;
+    if (ss.live(p.id, now, sc.pipeline_liveness_ms)) return *c;
+  }
+  return any;
+}
+
+}  // namespace
 
 Outcome Origin::serve_plain_object(OriginThread& t, const RequestHead& head, EventState& event,
                                    size_t si, std::string_view object) {
@@ -917,20 +979,7 @@ Outcome Origin::serve_plain_object(OriginThread& t, const RequestHead& head, Eve
   {
     std::lock_guard lock(ss.mu);
     auto it = ss.objects.find(object);
-    if (it != ss.objects.end()) {
-      // The highest-rank live pipeline's copy; after the event, the highest-rank copy.
-      CandidatePtr any;
-      for (const auto& p : ec.pipelines) {
-        const CandidatePtr* c = find_candidate(it->second.copies, p.id);
-        if (!c) continue;
-        if (!any) any = *c;
-        if (ss.live(p.id, now, sc.pipeline_liveness_ms)) {
-          chosen = *c;
-          break;
-        }
-      }
-      if (!chosen) chosen = any;
-    }
+    if (it != ss.objects.end()) chosen = served_copy(ec, sc, ss, it->second, now);
   }
   if (!chosen) {
     Response r = text_response(404, "not found", ttl, "not-found");
@@ -1211,6 +1260,10 @@ Response Origin::complete_put(OriginThread& t, StoreWrite&& w, bool stored) {
   fresh->bytes = w.reserved_bytes;
   fresh->sha256 = w.sha256;
   fresh->key = w.key;
+  // Init segments are small; what the manifests need of one is read now, once.
+  if (!ticket.number && !is_manifest(ticket.object) && w.bytes && w.bytes->size() <= kInitBytesMax) {
+    if (auto info = parse_init_segment(*w.bytes)) fresh->init = std::make_shared<const InitInfo>(std::move(*info));
+  }
 
   int64_t version = 0;
   {
@@ -1382,6 +1435,115 @@ Response Origin::timeline(OriginThread& t, const Route& route) {
   boost::json::object body{{"event", ec.id}, {"now_ms", now}, {"streams", std::move(streams)}};
   // Cacheable until the next edge moves: a CDN filtering from it stays exact.
   return json_response(200, body, ttl == std::numeric_limits<int64_t>::max() ? 0 : ttl);
+}
+
+Response Origin::manifest(OriginThread& t, const RequestHead& head, const Route& route) {
+  const Registry& reg = registry(t);
+  const auto eit = reg.events.find(route.event);
+  if (eit == reg.events.end()) return text_response(404, "unknown event", kUnknownTtlMs, "unknown-event");
+  const EventState& event = *eit->second;
+  const EventConfig& ec = *event.config;
+  int media = -1;
+  if (route.kind == Route::hls_media) {
+    media = event.find_stream(route.stream);
+    if (media < 0) return text_response(404, "unknown stream", kUnknownTtlMs, "unknown-stream");
+  }
+  const int64_t now = clock_.now_ms();
+  ManifestInput in;
+  in.event = &ec;
+  in.now_ms = now;
+  int64_t d_min = std::numeric_limits<int64_t>::max();
+  for (size_t i = 0; i < ec.streams.size(); ++i) {
+    const StreamConfig& sc = ec.streams[i];
+    StreamState& ss = *event.streams[i];
+    d_min = std::min(d_min, sc.segment_duration_ms);
+    const int64_t edge = live_edge(sc, now);
+    ManifestStream m;
+    m.config = &sc;
+    int64_t largest = 0;
+    {
+      std::lock_guard lock(ss.mu);
+      // The init segment: the configured name, else the first plain object (by name)
+      // whose served copy parsed as one.
+      if (!sc.init_object.empty()) {
+        m.init_object = sc.init_object;
+        if (auto it = ss.objects.find(sc.init_object); it != ss.objects.end()) {
+          if (CandidatePtr c = served_copy(ec, sc, ss, it->second, now); c && c->init) m.init = *c->init;
+        }
+      } else {
+        for (const auto& [name, obj] : ss.objects) {
+          if (CandidatePtr c = served_copy(ec, sc, ss, obj, now); c && c->init) {
+            m.init_object = name;
+            m.init = *c->init;
+            break;
+          }
+        }
+      }
+      // Bandwidth estimate: the largest copy among the newest five published segments.
+      int seen = 0;
+      for (auto it = ss.segments.rbegin(); it != ss.segments.rend() && seen < 5; ++it) {
+        if (it->first > edge || it->second.candidates.empty()) continue;
+        ++seen;
+        for (const auto& c : it->second.candidates) largest = std::max(largest, c->bytes);
+      }
+      if (media == static_cast<int>(i)) {
+        for (const auto& [n, seg] : ss.segments) {
+          if (!seg.candidates.empty()) {
+            m.first_stored = std::max(n, ss.evicted_through == std::numeric_limits<int64_t>::min()
+                                             ? n
+                                             : ss.evicted_through + 1);
+            break;
+          }
+        }
+        if (m.first_stored >= 0) {
+          // Numbers past their selection grace that no pipeline delivered: EXT-X-GAP.
+          const int64_t from = std::max(m.first_stored, dvr_floor(ec, sc, edge));
+          auto it = ss.segments.lower_bound(from);
+          for (int64_t n = from; n <= edge && avail_ms(sc, n) + sc.selection_grace_ms <= now; ++n) {
+            while (it != ss.segments.end() && it->first < n) ++it;
+            if (it == ss.segments.end() || it->first != n || it->second.candidates.empty()) m.gaps.push_back(n);
+          }
+        }
+      }
+    }
+    m.bandwidth_bps = estimate_bandwidth_bps(sc, largest);
+    in.streams.push_back(std::move(m));
+  }
+
+  std::string body;
+  std::string_view type = "application/vnd.apple.mpegurl";
+  int64_t ttl = d_min / 2;
+  if (route.kind == Route::hls_media) {
+    const StreamConfig& sc = ec.streams[media];
+    body = build_hls_media(in, static_cast<size_t>(media));
+    ttl = avail_ms(sc, live_edge(sc, now) + 1) - now;  // until the next segment is listed
+  } else {
+    if (std::none_of(in.streams.begin(), in.streams.end(), [](const ManifestStream& m) { return m.describable(); })) {
+      return text_response(404, "no stream of this event has an init segment or codecs yet", ttl, "not-found");
+    }
+    if (route.kind == Route::dash_manifest) {
+      body = build_dash_mpd(in);
+      type = "application/dash+xml";
+    } else {
+      body = build_hls_multivariant(in);
+    }
+  }
+  BodyHasher hasher;
+  hasher.update(body.data(), body.size());
+  const Sha256 sha = hasher.finish().sha256;
+  const std::string etag = "\"m-" + to_hex(sha.data(), 8) + "\"";
+  Response r;
+  if (!head.if_none_match.empty() && if_none_match_hits(head.if_none_match, etag)) {
+    r.status = 304;
+    r.send_body = false;
+    r.set("Content-Type", std::string(type));
+  } else {
+    r.set_text(std::move(body), type);
+  }
+  set_cache_ttl(r, ttl);
+  r.set("ETag", etag);
+  r.set("CMSD-Static", "ot=m,st=l");
+  return r;
 }
 
 Response Origin::handle_admin(OriginThread& t, const RequestHead& head, const Route& route,
@@ -2129,6 +2291,8 @@ Response Origin::metrics_text(OriginThread& t) {
           &ThreadCounters::holds_refused);
   counter("liveorigin_suppressed_total", "Repeats of shed requests answered from the suppression cache.",
           &ThreadCounters::suppressed);
+  counter("liveorigin_store_reads_total", "Object reads from the store (every one serves a response body).",
+          &ThreadCounters::store_reads_done);
   {
     const Registry& reg = registry(t);
     out += "# HELP liveorigin_markers Markers held per event.\n# TYPE liveorigin_markers gauge\n";

@@ -247,6 +247,9 @@ class Origin {
   // ingest_mu_. Returns how many segments changed.
   int64_t bump_served_locked(EventState& event, int64_t from_ms, int64_t to_ms, int64_t& version);
   Response timeline(OriginThread& t, const Route& route);
+  // The generated DASH MPD and HLS playlists (manifests.h) of /live/{event}/_dash.mpd,
+  // _hls.m3u8 and _hls_{stream}.m3u8.
+  Response manifest(OriginThread& t, const RequestHead& head, const Route& route);
   Response metrics_text(OriginThread& t);
 
   Response reject_put(OriginThread& t, Response r);

@@ -97,20 +97,33 @@ std::optional<int64_t> MapReader::optional_integer(std::string_view key, int64_t
   return scalar_integer(n, child(key), min, max);
 }
 
+double scalar_number(const YAML::Node& node, const Location& where, double min, double max,
+                     std::string_view expect) {
+  const std::string what = "expected " +
+                           (expect.empty() ? "a number in [" + format_number(min) + ", " + format_number(max) + "]"
+                                           : std::string(expect)) +
+                           ", got ";
+  if (!node.IsScalar()) fail(node, where, what + quoted(node));
+  const std::string& s = node.Scalar();
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v) || v < min || v > max) {
+    fail(node, where, what + quoted(node));
+  }
+  return v;
+}
+
+std::string format_number(double v) {
+  char buf[64];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, p) : std::to_string(v);
+}
+
 double MapReader::number(std::string_view key, std::optional<double> fallback, double min,
                          double max) {
   const YAML::Node n = fallback ? node(key) : required(key);
   if (n.IsNull()) return *fallback;
-  const std::string expect = "expected a number in [" + std::to_string(min) + ", " +
-                             std::to_string(max) + "], got ";
-  if (!n.IsScalar()) fail(n, child(key), expect + quoted(n));
-  const std::string& s = n.Scalar();
-  double v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v) || v < min || v > max) {
-    fail(n, child(key), expect + quoted(n));
-  }
-  return v;
+  return scalar_number(n, child(key), min, max);
 }
 
 bool MapReader::boolean(std::string_view key, std::optional<bool> fallback) {

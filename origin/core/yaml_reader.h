@@ -64,6 +64,12 @@ class MapReader {
 
 std::string scalar_string(const YAML::Node& node, const Location& where);
 int64_t scalar_integer(const YAML::Node& node, const Location& where, int64_t min, int64_t max);
+// A finite number in [min, max]; integers and decimals ("2", "0.25", "1e3"). The error
+// reads "expected <expect>, got 'x'"; `expect` defaults to "a number in [min, max]".
+double scalar_number(const YAML::Node& node, const Location& where, double min, double max,
+                     std::string_view expect = {});
+// Shortest plain spelling of a number for messages: 0.5, 3000, 1e+20.
+std::string format_number(double v);
 
 // Parses text into a node; syntax errors become "source:line:col: message".
 YAML::Node load(std::string_view text, std::string_view source);

@@ -252,9 +252,10 @@ TEST(ConfigErrors, NameSourceLineColumnPathAndProblem) {
   const std::vector<ErrorCase> cases = {
       {"unknown key", one_event("      - id: v\n        segment_duraton_ms: 2000\n"),
        "origin.yaml:6:9: events[0].streams[0].segment_duraton_ms: unknown key (expected one of: "
-       "availability_start_ms, content_type, hold_ms_max, hold_window_ms, id, ingest_ahead_segments, "
-       "live_window_segments, lookahead_segments, pipeline_liveness_ms, publish_latency_ms, "
-       "segment_duration_ms, segment_template, selection_grace_ms, start_number)"},
+       "availability_start_ms, bandwidth_bps, codecs, content_type, hold_ms_max, hold_window_ms, id, "
+       "ingest_ahead_segments, init_object, language, live_window_segments, lookahead_segments, "
+       "pipeline_liveness_ms, publish_latency_ms, segment_duration_ms, segment_template, selection_grace_ms, "
+       "start_number)"},
       {"wrong type", one_event("      - id: v\n        segment_duration_ms: two\n"),
        "origin.yaml:6:30: events[0].streams[0].segment_duration_ms: expected an integer in [1, 3600000], "
        "got 'two'"},
