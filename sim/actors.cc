@@ -518,7 +518,9 @@ void CdnNode::lookup(const CdnRequest& request, Done done, bool held) {
       if (auto tag = parse_segment_tag(*resp.body)) {
         r.pipeline = tag->pipeline;
         r.defects = w_.sent.defects(request.stream, *request.number, tag->pipeline);
-        w_.recorder.served({request.stream, *request.number, at, r.pipeline, r.defects, r.version});
+        ServeRecord served{request.stream, *request.number, at, r.pipeline, r.defects, r.version};
+        served.markers = resp.header("Live-Markers");
+        w_.recorder.served(served);
       }
     }
     RequestRecord rec;
@@ -693,7 +695,10 @@ void ViewerCohortActor::request(size_t g, size_t si, int64_t n, int attempt, int
   }
   grp.edge->get(req, [this, g, si, n, attempt, first_sent_ms, req, invalid](const CdnResult& r) {
     const int64_t now = w_.scheduler.now_ms();
-    const bool retryable = r.status == 503 || (r.status == 404 && r.reject == "not-yet");
+    // Retried: 503, a not-yet, and a 404 that gives no reason (any other origin's
+    // "not there yet"), as players retry; a 404 with a reason (missing, too-early,
+    // unknown-event) and a 410 are final.
+    const bool retryable = r.status == 503 || (r.status == 404 && (r.reject == "not-yet" || r.reject.empty()));
     if (!invalid && retryable && attempt < kViewerAttemptsMax && now < groups_[g].leave_ms && now < w_.run_end_ms) {
       const CdnFeatures& f = w_.scenario.cdn.features;
       const int64_t delay = f.retry_after_hint && r.ttl_ms > 0 ? std::clamp<int64_t>(r.ttl_ms, 20, 10'000)

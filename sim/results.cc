@@ -95,6 +95,7 @@ CREATE TABLE serves (
   first_ms  INTEGER NOT NULL,
   last_ms   INTEGER NOT NULL,
   responses INTEGER NOT NULL,
+  markers   TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (run_id, stream, number, seq)
 );
 
@@ -591,6 +592,7 @@ struct Recorder::Impl {
     std::string pipeline, defects;
     int64_t version = -1;
     int64_t first_ms = 0, last_ms = 0, responses = 0;
+    std::string markers;
   };
   struct Segment {
     std::vector<PutRecord> puts;
@@ -622,14 +624,15 @@ void Recorder::served(const ServeRecord& r) {
   auto& serves = impl_->segments[{r.stream, r.number}].serves;
   if (!serves.empty()) {
     Impl::Serve& last = serves.back();
-    if (last.pipeline == r.pipeline && last.defects == r.defects && last.version == r.version) {
+    if (last.pipeline == r.pipeline && last.defects == r.defects && last.version == r.version &&
+        last.markers == r.markers) {
       last.first_ms = std::min(last.first_ms, r.at_ms);
       last.last_ms = std::max(last.last_ms, r.at_ms);
       ++last.responses;
       return;
     }
   }
-  serves.push_back(Impl::Serve{r.pipeline, r.defects, r.version, r.at_ms, r.at_ms, 1});
+  serves.push_back(Impl::Serve{r.pipeline, r.defects, r.version, r.at_ms, r.at_ms, 1, r.markers});
 }
 
 void Recorder::viewer(const ViewerRecord& r) {
@@ -700,7 +703,7 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
   Stmt streams(db, "INSERT INTO streams VALUES (?,?,?,?,?,?)");
   Stmt segments(db, "INSERT INTO segments VALUES (?,?,?,?,?)");
   Stmt puts(db, "INSERT INTO puts VALUES (?,?,?,?,?,?,?,?,?,?,?)");
-  Stmt serves(db, "INSERT INTO serves VALUES (?,?,?,?,?,?,?,?,?,?)");
+  Stmt serves(db, "INSERT INTO serves VALUES (?,?,?,?,?,?,?,?,?,?,?)");
   Stmt viewers(db, "INSERT INTO viewer_segments VALUES (?,?,?,?,?,?,?,?)");
   Stmt intervals(db, "INSERT INTO intervals VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
   Stmt histograms(db, "INSERT INTO histograms VALUES (?,?,?,?,?,?,?)");
@@ -745,7 +748,7 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
       std::optional<int64_t> version;
       if (s.version >= 0) version = s.version;
       if (!serves.run(id, stream, number, seq++, s.pipeline, s.defects, version, s.first_ms, s.last_ms,
-                      s.responses)) {
+                      s.responses, s.markers)) {
         return fail("cannot insert serves");
       }
     }

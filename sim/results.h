@@ -74,6 +74,7 @@ struct ServeRecord {
   std::string pipeline;  // whose bytes (read from the body, so it works for any origin)
   std::string defects;   // that pipeline's Segment-Defects for this segment ("" clean)
   int64_t version = -1;  // Live-Version, -1 if absent
+  std::string markers;   // Live-Markers as served ("" none)
 };
 
 // What reached viewers for a segment (weighted: one record may stand for many viewers).
