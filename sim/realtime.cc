@@ -22,6 +22,9 @@ struct AsioScheduler::Impl {
   net::io_context& ioc;
   TimerId next_id = 1;
   std::map<TimerId, std::shared_ptr<net::steady_timer>> timers;
+  int64_t max_lag_ms = 0;
+  int64_t run = 0;
+  int64_t late = 0;
 };
 
 AsioScheduler::AsioScheduler(net::io_context& ioc) : impl_(std::make_unique<Impl>(Impl{ioc})) {}
@@ -37,8 +40,14 @@ TimerId AsioScheduler::run_at(int64_t at_ms, std::function<void()> fn) {
   timer->expires_after(std::chrono::milliseconds(delay));
   impl_->timers.emplace(id, timer);
   Impl* impl = impl_.get();
-  timer->async_wait([impl, id, fn = std::move(fn)](error_code ec) {
+  const SystemClock* clock = &clock_;
+  const int64_t due = std::max(at_ms, now_ms());
+  timer->async_wait([impl, id, due, clock, fn = std::move(fn)](error_code ec) {
     if (ec) return;  // cancelled
+    const int64_t lag = clock->now_ms() - due;
+    impl->max_lag_ms = std::max(impl->max_lag_ms, lag);
+    ++impl->run;
+    if (lag > 50) ++impl->late;
     impl->timers.erase(id);
     fn();
   });
@@ -53,6 +62,9 @@ void AsioScheduler::cancel(TimerId id) {
 }
 
 size_t AsioScheduler::pending() const { return impl_->timers.size(); }
+int64_t AsioScheduler::max_lag_ms() const { return impl_->max_lag_ms; }
+int64_t AsioScheduler::timers_run() const { return impl_->run; }
+int64_t AsioScheduler::timers_late() const { return impl_->late; }
 
 // ---------------------------------------------------------------------------
 

@@ -24,6 +24,11 @@ class AsioScheduler final : public Scheduler {
   void cancel(TimerId id) override;
   const Clock& clock() const override { return clock_; }
   size_t pending() const;
+  // How far behind its due time the latest-running timer ran: the harness keeping up
+  // (a few ms) or not (the machine is saturated and the run no longer means much).
+  int64_t max_lag_ms() const;
+  int64_t timers_run() const;
+  int64_t timers_late() const;  // more than 50 ms late
 
  private:
   struct Impl;

@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include <sqlite3.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
@@ -310,14 +312,52 @@ RunInfo run_info(const Scenario& s, const RunOptions& o, const std::string& orig
   return info;
 }
 
-std::string summary_text(const Scenario& s, int64_t run_id, const std::string& db, const std::string& url,
-                         const Recorder& rec, double seconds, bool virtual_time) {
+// The end-of-run summary, read back from the database (so it says what was recorded).
+std::string summary_text(const Scenario& s, int64_t run_id, const std::string& db_path, const std::string& url,
+                         double seconds, bool virtual_time, const AsioScheduler* realtime) {
   std::ostringstream out;
-  out << "run " << run_id << " of " << s.name << " (seed " << s.seed << ", " << (virtual_time ? "virtual" : "realtime")
+  out << "run " << run_id << " of " << s.name << " (seed " << s.seed << ", " << (virtual_time ? "virtual" : "real")
       << " time, origin " << (url.empty() ? "in-process core" : url) << ")\n";
-  out << "  " << s.duration_s << " s of scenario in " << std::fixed << std::setprecision(1) << seconds
-      << " s; " << rec.requests_total() << " requests reached the origin, " << rec.errors_total() << " origin errors\n";
-  out << "  results: " << db << " (run " << run_id << ")";
+  out << std::fixed << std::setprecision(1) << "  " << s.duration_s << " s of scenario in " << seconds << " s";
+  if (realtime) {
+    out << "; timers at most " << realtime->max_lag_ms() << " ms late";
+    if (realtime->timers_late() > 0) {
+      out << " (" << realtime->timers_late() << " of " << realtime->timers_run()
+          << " over 50 ms: the machine did not keep up, read the results with care)";
+    }
+  }
+  out << "\n";
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    auto one = [&](const std::string& sql) -> std::string {
+      sqlite3_stmt* st = nullptr;
+      std::string v;
+      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+          sqlite3_column_text(st, 0)) {
+        v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+      }
+      sqlite3_finalize(st);
+      return v;
+    };
+    const std::string r = std::to_string(run_id);
+    const std::string m = "FROM run_metrics WHERE run_id = " + r;
+    out << "  segments: " << one("SELECT COUNT(*) FROM serves WHERE seq = 0 AND run_id = " + r) << " served ("
+        << one("SELECT group_concat(pipeline || ' ' || n, ', ') FROM (SELECT pipeline, COUNT(*) AS n FROM serves "
+               "WHERE seq = 0 AND run_id = " + r + " GROUP BY pipeline)")
+        << "); defective while a clean copy existed: " << one("SELECT defective_served_with_clean_available " + m)
+        << "; missing: " << one("SELECT viewer_missing_segments " + m)
+        << "; longest gap: " << one("SELECT failover_gap_segments " + m) << "\n";
+    out << "  viewers: " << s.viewers_total() << "; "
+        << one("SELECT printf('%.2f', 100.0 * (1 - viewer_error_ratio)) " + m) << " % of requests ended 200; wait p99 "
+        << one("SELECT printf('%.0f', viewer_wait_p99_ms) " + m) << " ms\n";
+    out << "  origin: " << one("SELECT printf('%.1f', origin_requests_per_s) " + m) << " requests/s (peak "
+        << one("SELECT printf('%.0f', origin_requests_per_s_peak) " + m) << "), "
+        << one("SELECT origin_status_5xx " + m) << " 5xx or no answer, shed "
+        << one("SELECT printf('%.1f', 100.0 * shed_ratio) " + m) << " %; CDN hit ratio "
+        << one("SELECT printf('%.1f', 100.0 * cache_hit_ratio) " + m) << " %\n";
+    sqlite3_close(db);
+  }
+  out << "  results: " << db_path << " (run " << run_id << "; tables in docs/results-schema.md)";
   return out.str();
 }
 
@@ -425,7 +465,7 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
     if (!id) return id.error();
     summary.run_id = *id;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-    summary.text = summary_text(scenario, *id, options.db_path, "", recorder, secs, true);
+    summary.text = summary_text(scenario, *id, options.db_path, "", secs, true, nullptr);
     return summary;
   }
 
@@ -541,7 +581,7 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
   if (!id) return id.error();
   summary.run_id = *id;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  summary.text = summary_text(scenario, *id, options.db_path, url, recorder, secs, false);
+  summary.text = summary_text(scenario, *id, options.db_path, url, secs, false, &scheduler);
   return summary;
 }
 

@@ -918,6 +918,10 @@ void Origin::release_hold(const std::shared_ptr<HeldRequest>& held) {
     held->counted_ = false;
     held_count_.fetch_sub(1, std::memory_order_relaxed);
   }
+  // The request is over: a driver may reuse the same waiter for the connection's next
+  // request, which must start as a new request, not as this one resumed.
+  held->held_since_ms_ = -1;
+  held->woken_ms_ = -1;
 }
 
 void Origin::cancel(const std::shared_ptr<HeldRequest>& held) {

@@ -299,6 +299,22 @@ TEST(ServerHolds, AtTheBoundRequestsAreNotHeldAndADisconnectFreesItsSlot) {
   EXPECT_EQ(s.metric("liveorigin_holds_refused_total"), 1);
 }
 
+TEST(ServerHolds, KeepAliveConnectionsAreHeldAgainForTheNextSegment) {
+  RunningServer s(example_config());
+  HttpClient c(s.port);
+  for (int64_t n = kEdge + 1; n <= kEdge + 3; ++n) {
+    s.clock.set_ms((n + 1) * kD - 1000);  // due in 1 s: inside the hold window
+    c.send_raw("GET " + seg(n) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(RunningServer::eventually([&] { return s.origin->held_requests() == 1; })) << n;
+    s.clock.set_ms((n + 1) * kD - 50);
+    ASSERT_EQ(s.put(seg(n), "a", "s" + std::to_string(n)).status, 201);
+    HttpResponse r = c.read_response();
+    EXPECT_EQ(r.status, 200) << n;
+    EXPECT_EQ(r.body, "s" + std::to_string(n));
+  }
+  EXPECT_EQ(s.metric("liveorigin_hold_timeouts_total"), 0);
+}
+
 TEST(ServerHolds, HoldEndsAtHoldMsMaxWithNotYet) {
   RunningServer s(example_config("        hold_ms_max: 300\n"));
   HttpClient c(s.port);

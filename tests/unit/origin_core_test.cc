@@ -456,6 +456,29 @@ TEST(CoreHolds, HeldRequestIsAnsweredTheMomentTheSegmentIsPublished) {
   EXPECT_NE(h.metrics().find("liveorigin_holds_total 3"), std::string::npos);
 }
 
+TEST(CoreHolds, AWaiterReusedForTheNextRequestStartsAfresh) {
+  // The server's waiter is its connection: keep-alive requests reuse it.
+  H h(example_config());
+  auto w = std::make_shared<Waiter>();
+  ASSERT_TRUE(std::holds_alternative<Hold>(h.start(Method::get, seg(kEdge + 1), {}, w)));
+  h.clock.advance_ms(300);
+  ASSERT_EQ(h.put(seg(kEdge + 1), "a", "x").status, 201);
+  ASSERT_TRUE(std::holds_alternative<Response>(h.resume(w, seg(kEdge + 1))));
+  // Much later, the same connection asks for the next segment: held like any new request.
+  h.clock.advance_ms(2000);
+  Outcome next = h.start(Method::get, seg(kEdge + 2), {}, w);
+  ASSERT_TRUE(std::holds_alternative<Hold>(next));
+  EXPECT_EQ(std::get<Hold>(next).wake_at_ms, avail(kEdge + 2));
+  h.clock.set_ms(avail(kEdge + 2) - 100);
+  ASSERT_EQ(h.put(seg(kEdge + 2), "a", "y").status, 201);
+  Outcome o = h.resume(w, seg(kEdge + 2));
+  ASSERT_TRUE(std::holds_alternative<Response>(o));
+  EXPECT_EQ(std::get<Response>(o).status, 200);
+  EXPECT_NE(H::header(std::get<Response>(o), "CMSD-Static").find("ht=1600"), std::string::npos)
+      << H::header(std::get<Response>(o), "CMSD-Static");
+  EXPECT_EQ(h.metrics().find("liveorigin_hold_timeouts_total 1"), std::string::npos);
+}
+
 TEST(CoreHolds, DefectiveEarlyCopyKeepsTheRequestHeldUntilDue) {
   H h(example_config());
   const int64_t n = kEdge + 1;
