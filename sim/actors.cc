@@ -160,7 +160,7 @@ void Packager::start() {
     if (!active_fault(PipelineFault::Kind::outage, w_.scheduler.now_ms())) {
       origin_.send(std::move(init), [](LinkResponse) {});
     }
-    const StreamConfig sc = stream_timing(streams[i]);
+    const StreamConfig& sc = w_.timing(i);
     const int64_t edge = live_edge(sc, w_.scheduler.now_ms());
     // History for DVR viewers: the first pipeline publishes backfill_s of clean segments.
     if (w_.scenario.event.backfill_s > 0 && !w_.scenario.pipelines.empty() &&
@@ -188,7 +188,7 @@ void Packager::backfill(size_t i, int64_t n) {
 
 void Packager::schedule(size_t i, int64_t n) {
   if (stopped_) return;
-  const StreamConfig sc = stream_timing(w_.scenario.event.streams[i]);
+  const StreamConfig& sc = w_.timing(i);
   const int64_t latency = std::max<int64_t>(0, rng_.sample_ms(spec_.publish_latency_ms));
   // Every segment due before the end is published, even if its PUT lands after it.
   if (avail_ms(sc, n) >= w_.run_end_ms) return;
@@ -631,7 +631,7 @@ void ViewerCohortActor::start() {
       const size_t si = streams_[k];
       w_.scheduler.run_at(groups_[g].join_ms, [this, g, si] {
         if (stopped_) return;
-        const StreamConfig sc = stream_timing(w_.scenario.event.streams[si]);
+        const StreamConfig& sc = w_.timing(si);
         // A player starts with the init segment, then the segment after the live edge.
         CdnRequest init;
         init.target = "/live/" + w_.scenario.event.id + "/" + sc.id + "/init.mp4";
@@ -647,7 +647,7 @@ void ViewerCohortActor::start() {
 void ViewerCohortActor::schedule(size_t g, size_t si, int64_t n) {
   if (stopped_) return;
   const Group& grp = groups_[g];
-  const StreamConfig sc = stream_timing(w_.scenario.event.streams[si]);
+  const StreamConfig& sc = w_.timing(si);
   // live/early: when the viewer's clock says the segment is due (skew > 0: early);
   // dvr: on the same cadence, for a segment offset_segments behind.
   const int64_t skew = spec_.behaviour == ViewerCohort::Behaviour::dvr ? 0 : grp.skew_ms;
@@ -659,7 +659,7 @@ void ViewerCohortActor::schedule(size_t g, size_t si, int64_t n) {
     int64_t target = n;
     if (spec_.behaviour == ViewerCohort::Behaviour::dvr) {
       // A DVR viewer can rewind only into what was published: the run and its backfill.
-      const StreamConfig sc = stream_timing(w_.scenario.event.streams[si]);
+      const StreamConfig& sc = w_.timing(si);
       const int64_t first = liveorigin::live_edge(sc, w_.run_start_ms - w_.scenario.event.backfill_s * 1000) + 1;
       target = std::max(first, n - groups_[g].offset_segments);
     }

@@ -57,6 +57,15 @@ struct World {
   OriginLink& origin;  // for control requests (timeline, invalidation feed) from any node
   int64_t run_start_ms;
   int64_t run_end_ms;
+  // stream_timing() of each scenario stream, computed once (actors ask for it per segment).
+  std::vector<StreamConfig> timings;
+
+  const StreamConfig& timing(size_t stream_index) const { return timings[stream_index]; }
+  static std::vector<StreamConfig> timings_of(const Scenario& s) {
+    std::vector<StreamConfig> out;
+    for (const auto& st : s.event.streams) out.push_back(stream_timing(st));
+    return out;
+  }
 };
 
 class Packager {

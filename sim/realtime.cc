@@ -1,5 +1,6 @@
 #include "sim/realtime.h"
 
+#include <array>
 #include <charconv>
 #include <deque>
 #include <map>
@@ -24,7 +25,8 @@ struct AsioScheduler::Impl {
   std::map<TimerId, std::shared_ptr<net::steady_timer>> timers;
   int64_t max_lag_ms = 0;
   int64_t run = 0;
-  int64_t late = 0;
+  static constexpr int64_t kLagBoundsMs[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000};
+  std::array<int64_t, std::size(kLagBoundsMs) + 1> lag_buckets{};
 };
 
 AsioScheduler::AsioScheduler(net::io_context& ioc) : impl_(std::make_unique<Impl>(Impl{ioc})) {}
@@ -47,7 +49,9 @@ TimerId AsioScheduler::run_at(int64_t at_ms, std::function<void()> fn) {
     const int64_t lag = clock->now_ms() - due;
     impl->max_lag_ms = std::max(impl->max_lag_ms, lag);
     ++impl->run;
-    if (lag > 50) ++impl->late;
+    size_t b = 0;
+    while (b < std::size(Impl::kLagBoundsMs) && lag > Impl::kLagBoundsMs[b]) ++b;
+    ++impl->lag_buckets[b];
     impl->timers.erase(id);
     fn();
   });
@@ -64,7 +68,17 @@ void AsioScheduler::cancel(TimerId id) {
 size_t AsioScheduler::pending() const { return impl_->timers.size(); }
 int64_t AsioScheduler::max_lag_ms() const { return impl_->max_lag_ms; }
 int64_t AsioScheduler::timers_run() const { return impl_->run; }
-int64_t AsioScheduler::timers_late() const { return impl_->late; }
+int64_t AsioScheduler::lag_percentile_ms(double fraction) const {
+  const double want = fraction * static_cast<double>(impl_->run);
+  int64_t seen = 0;
+  for (size_t b = 0; b < impl_->lag_buckets.size(); ++b) {
+    seen += impl_->lag_buckets[b];
+    if (static_cast<double>(seen) >= want) {
+      return b < std::size(Impl::kLagBoundsMs) ? Impl::kLagBoundsMs[b] : impl_->max_lag_ms;
+    }
+  }
+  return impl_->max_lag_ms;
+}
 
 // ---------------------------------------------------------------------------
 

@@ -28,7 +28,8 @@ class AsioScheduler final : public Scheduler {
   // (a few ms) or not (the machine is saturated and the run no longer means much).
   int64_t max_lag_ms() const;
   int64_t timers_run() const;
-  int64_t timers_late() const;  // more than 50 ms late
+  // The lag below which `fraction` of the timers ran (an upper bucket bound, ms).
+  int64_t lag_percentile_ms(double fraction) const;
 
  private:
   struct Impl;

@@ -221,7 +221,7 @@ void schedule_actions(World& w, OriginLink& origin, FaultStore* store) {
       store->set_down(false);
     });
   }
-  const StreamConfig first = stream_timing(s.event.streams.front());
+  const StreamConfig first = w.timing(0);
   for (const auto& m : s.markers) {
     w.scheduler.run_at(w.run_start_ms + m.at_s * 1000, [&w, &origin, m, auth, first] {
       const int64_t edge = live_edge(first, w.scheduler.now_ms());
@@ -320,11 +320,13 @@ std::string summary_text(const Scenario& s, int64_t run_id, const std::string& d
       << " time, origin " << (url.empty() ? "in-process core" : url) << ")\n";
   out << std::fixed << std::setprecision(1) << "  " << s.duration_s << " s of scenario in " << seconds << " s";
   if (realtime) {
-    out << "; timers at most " << realtime->max_lag_ms() << " ms late";
-    if (realtime->timers_late() > 0) {
-      out << " (" << realtime->timers_late() << " of " << realtime->timers_run()
-          << " over 50 ms: the machine did not keep up, read the results with care)";
-    }
+    // Actors act in bursts at segment boundaries; the harness keeps up when even the
+    // tail of a burst runs within a fraction of a segment.
+    const int64_t p50 = realtime->lag_percentile_ms(0.5);
+    const int64_t p99 = realtime->lag_percentile_ms(0.99);
+    out << "; " << realtime->timers_run() << " timers, lag p50 <= " << p50 << " ms, p99 <= " << p99
+        << " ms, max " << realtime->max_lag_ms() << " ms";
+    if (p99 > 200) out << " (the harness did not keep up: timings in this run are stretched)";
   }
   out << "\n";
   sqlite3* db = nullptr;
@@ -445,7 +447,7 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
     CoreLink link(scheduler, origin, store);
     link.start_ticks();
     const int64_t end_ms = start_ms + scenario.duration_s * 1000;
-    World world{scheduler, recorder, sent, scenario, link, start_ms, end_ms};
+    World world{scheduler, recorder, sent, scenario, link, start_ms, end_ms, World::timings_of(scenario)};
     recorder.begin(run_info(scenario, options, "", start_ms));
     Fleet fleet;
     fleet.build(world, link, options.viewer_groups_per_edge);
@@ -525,7 +527,7 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
   HttpLink link(ioc, url);
   const int64_t start_ms = scheduler.now_ms();
   const int64_t end_ms = start_ms + scenario.duration_s * 1000;
-  World world{scheduler, recorder, sent, scenario, link, start_ms, end_ms};
+  World world{scheduler, recorder, sent, scenario, link, start_ms, end_ms, World::timings_of(scenario)};
   recorder.begin(run_info(scenario, options, url, start_ms));
 
   if (scenario.origin.mode == OriginSpec::Mode::external && scenario.origin.create_event) {

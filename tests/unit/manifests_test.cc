@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include <boost/json.hpp>
+
 #include "origin/core/manifests.h"
 #include "tests/support/core_harness.h"
 
@@ -399,6 +401,39 @@ TEST(Manifests, NamesAndBandwidthEstimate) {
   s.bandwidth_bps = 0;
   s.content_type = ContentType::audio;
   EXPECT_EQ(estimate_bandwidth_bps(s, 0), 128'000);
+}
+
+TEST(Manifests, StreamKeysAreCheckedAndShownResolved) {
+  const EventConfig e = event_of(R"(  - id: video
+    codecs: avc1.640028
+    bandwidth_bps: 5000000
+    language: en
+    init_object: init.mp4
+)");
+  const StreamConfig& s = e.streams.at(0);
+  EXPECT_EQ(s.codecs, "avc1.640028");
+  EXPECT_EQ(s.bandwidth_bps, 5000000);
+  EXPECT_EQ(s.language, "en");
+  EXPECT_EQ(s.init_object, "init.mp4");
+  const auto j = to_json(e).as_object().at("streams").as_array().at(0).as_object();
+  EXPECT_EQ(j.at("codecs").as_string(), "avc1.640028");
+  EXPECT_EQ(j.at("bandwidth_bps").as_int64(), 5000000);
+  EXPECT_EQ(j.at("language").as_string(), "en");
+  EXPECT_EQ(j.at("init_object").as_string(), "init.mp4");
+  const auto defaults = to_json(event_of("  - id: v\n")).as_object().at("streams").as_array().at(0).as_object();
+  EXPECT_EQ(defaults.at("codecs").as_string(), "");
+  EXPECT_EQ(defaults.at("bandwidth_bps").as_int64(), 0);
+
+  auto bad = [](const std::string& stream_keys) {
+    auto c = parse_event_config("id: e\npipelines: [a]\nstreams:\n  - id: v\n" + stream_keys, "t.yaml", "");
+    return c.ok() ? std::string("ok") : c.error().message;
+  };
+  EXPECT_EQ(bad("    init_object: a/init.mp4\n"),
+            "t.yaml:5:18: streams[0].init_object: must be an object name that the segment template does not match");
+  EXPECT_EQ(bad("    init_object: \"42.m4s\"\n"),
+            "t.yaml:5:18: streams[0].init_object: must be an object name that the segment template does not match");
+  EXPECT_EQ(bad("    bandwidth_bps: -1\n"),
+            "t.yaml:5:20: streams[0].bandwidth_bps: expected an integer in [0, 1099511627776], got '-1'");
 }
 
 // ---------------------------------------------------------------------------
