@@ -12,6 +12,7 @@ Method method_of(const std::string& m) {
   if (m == "PUT") return Method::put;
   if (m == "POST") return Method::post;
   if (m == "DELETE") return Method::del;
+  if (m == "OPTIONS") return Method::options;
   return Method::other;
 }
 

@@ -16,7 +16,7 @@ namespace liveorigin {
 // Object bytes are immutable once stored and shared by every response that sends them.
 using SharedBytes = std::shared_ptr<const std::string>;
 
-enum class Method { get, head, put, post, del, other };
+enum class Method { get, head, put, post, del, options, other };
 
 struct RequestHead {
   Method method = Method::get;

@@ -182,6 +182,16 @@ struct EventState {
 namespace {
 // A plain object's upload failed: if it was the name's first, the name is free again.
 // Caller holds the stream's mutex.
+// Holds create entries for segments not yet published; one nobody waits for and nobody
+// published is dropped again. Caller holds the stream's mutex.
+void drop_if_unused(StreamState& ss, std::map<int64_t, SegmentState>::iterator it) {
+  const SegmentState& seg = it->second;
+  if (seg.candidates.empty() && seg.pending.empty() && seg.waiters.empty() && seg.committed.empty() &&
+      seg.indexed_avail_ms < 0) {
+    ss.segments.erase(it);
+  }
+}
+
 void forget_pending_object(StreamState& ss, const IngestTicket& ticket) {
   auto it = ss.objects.find(ticket.object);
   if (it == ss.objects.end()) return;
@@ -574,6 +584,21 @@ Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_vie
     return simple(zone, std::move(r));
   };
 
+  // A CORS preflight for the public paths: a page may send CMCD and range headers.
+  if (head.method == Method::options && route.kind != Route::not_found && route.kind != Route::ingest_prefix &&
+      route.kind != Route::admin_events && route.kind != Route::admin_event && route.kind != Route::admin_segment &&
+      route.kind != Route::admin_markers && route.kind != Route::admin_invalidate) {
+    Response r = empty_response(204, 86'400'000);
+    r.set("Allow", "GET, HEAD, OPTIONS");
+    r.set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+    r.set("Access-Control-Allow-Headers",
+          "CMCD-Request, CMCD-Object, CMCD-Status, CMCD-Session, Range, If-None-Match, If-Range, Sec-Purpose, "
+          "Live-Priority");
+    r.set("Access-Control-Max-Age", "86400");
+    add_cors(r);
+    return simple(ZoneLabel::api, std::move(r));
+  }
+
   switch (route.kind) {
     case Route::live_object:
       if (get_like) return with_cors(handle_live_get(t, head, route, held));
@@ -790,8 +815,12 @@ Outcome Origin::evaluate_segment(OriginThread& t, const RequestHead& head, Event
 
   std::unique_lock lock(ss.mu);
   if (held && held->registered_) {
-    auto& w = ss.segments[n].waiters;
-    w.erase(std::remove(w.begin(), w.end(), held), w.end());
+    auto it = ss.segments.find(n);
+    if (it != ss.segments.end()) {
+      auto& w = it->second.waiters;
+      w.erase(std::remove(w.begin(), w.end(), held), w.end());
+      drop_if_unused(ss, it);
+    }
     held->registered_ = false;
   }
   if (n <= ss.evicted_through) {
@@ -932,6 +961,7 @@ void Origin::cancel(const std::shared_ptr<HeldRequest>& held) {
       if (it != stream->segments.end()) {
         auto& w = it->second.waiters;
         w.erase(std::remove(w.begin(), w.end(), held), w.end());
+        drop_if_unused(*stream, it);
       }
       held->registered_ = false;
     }

@@ -76,6 +76,7 @@ Method method_of(http::verb v) {
     case http::verb::put: return Method::put;
     case http::verb::post: return Method::post;
     case http::verb::delete_: return Method::del;
+    case http::verb::options: return Method::options;
     default: return Method::other;
   }
 }

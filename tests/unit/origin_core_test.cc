@@ -613,6 +613,21 @@ TEST(CoreHeaders, ServedSegmentCarriesCacheVersionPipelineAndCmsd) {
   }
 }
 
+TEST(CoreHeaders, CorsPreflightForPublicPathsOnly) {
+  H h(example_config());
+  Response pre = h.request(Method::options, seg(kEdge));
+  EXPECT_EQ(pre.status, 204);
+  EXPECT_EQ(H::header(pre, "Access-Control-Allow-Origin"), "*");
+  EXPECT_NE(H::header(pre, "Access-Control-Allow-Headers").find("CMCD-Request"), std::string::npos);
+  EXPECT_EQ(H::header(pre, "Access-Control-Allow-Methods"), "GET, HEAD, OPTIONS");
+  EXPECT_EQ(h.request(Method::options, "/live/final/_timeline").status, 204);
+  Response admin = h.request(Method::options, "/admin/events");  // not for the admin API
+  EXPECT_NE(admin.status, 204);
+  EXPECT_EQ(H::header(admin, "Access-Control-Allow-Origin"), "");
+  ASSERT_EQ(h.put(seg(kEdge), "a", "x").status, 201);
+  EXPECT_EQ(H::header(h.get(seg(kEdge)), "Access-Control-Allow-Origin"), "*");
+}
+
 // --- plain objects ---------------------------------------------------------
 
 TEST(CorePlainObjects, HighestRankLivePipelineThenHighestRankHolder) {
