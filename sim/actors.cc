@@ -315,6 +315,25 @@ void Packager::send_put(size_t i, int64_t n, std::shared_ptr<Plan> plan, int att
 // ---------------------------------------------------------------------------
 // CDN node
 
+namespace {
+// One answered request at `tier`, weighted by the viewers it stands for.
+RequestRecord request_record(int64_t at_ms, const std::string& tier, const CdnRequest& request,
+                             const CdnResult& result) {
+  RequestRecord rec;
+  rec.at_ms = at_ms;
+  rec.tier = tier;
+  rec.request_class = request.request_class;
+  rec.status = result.status;
+  rec.weight = request.weight;
+  rec.bytes = result.bytes * request.weight;
+  rec.cache_hit = result.cache_hit;
+  rec.collapsed = result.collapsed;
+  rec.filtered = result.filtered;
+  rec.held = result.held;
+  return rec;
+}
+}  // namespace
+
 CdnNode::CdnNode(World& world, std::string name, std::string tier, CdnNode* parent, OriginLink* origin)
     : w_(world), name_(std::move(name)), tier_(std::move(tier)), parent_(parent), origin_(origin),
       features_(world.scenario.cdn.features) {}
@@ -580,18 +599,7 @@ void CdnNode::store(const std::string& target, const CdnResult& result, int64_t 
 }
 
 void CdnNode::record(const CdnRequest& request, const CdnResult& result) {
-  RequestRecord rec;
-  rec.at_ms = w_.scheduler.now_ms();
-  rec.tier = tier_;
-  rec.request_class = request.request_class;
-  rec.status = result.status;
-  rec.weight = request.weight;
-  rec.bytes = result.bytes * request.weight;
-  rec.cache_hit = result.cache_hit;
-  rec.collapsed = result.collapsed;
-  rec.filtered = result.filtered;
-  rec.held = result.held;
-  w_.recorder.request(rec);
+  w_.recorder.request(request_record(w_.scheduler.now_ms(), tier_, request, result));
 }
 
 // ---------------------------------------------------------------------------
@@ -709,16 +717,11 @@ void ViewerCohortActor::request(size_t g, size_t si, int64_t n, int attempt, int
       return;
     }
     if (invalid) return;  // not a viewer request: the storm is measured at the CDN and the origin
-    RequestRecord rec;
-    rec.at_ms = now;
-    rec.tier = "viewer";
-    rec.request_class = req.request_class;
-    rec.status = r.status;
-    rec.weight = req.weight;
-    rec.bytes = r.bytes * req.weight;
-    rec.cache_hit = r.cache_hit;
-    rec.held = r.held;
-    w_.recorder.request(rec);
+    // The viewer's outcome: what it finally got, not each attempt.
+    CdnResult outcome = r;
+    outcome.collapsed = false;
+    outcome.filtered = false;
+    w_.recorder.request(request_record(now, "viewer", req, outcome));
     w_.recorder.latency({"viewer_wait", req.request_class, "viewer", now - first_sent_ms, req.weight});
     if (req.number) {
       ViewerRecord v;

@@ -192,7 +192,14 @@ void drop_if_unused(StreamState& ss, std::map<int64_t, SegmentState>::iterator i
   }
 }
 
-void forget_pending_object(StreamState& ss, const IngestTicket& ticket) {
+// An upload that will not be stored (budget, failed write): it is no longer pending, and
+// a plain object's name whose first upload it was is free again. Caller holds the
+// stream's mutex.
+void abandon_upload(StreamState& ss, const IngestTicket& ticket) {
+  if (ticket.number) {
+    erase_string(ss.segments[*ticket.number].pending, ticket.pipeline);
+    return;
+  }
   auto it = ss.objects.find(ticket.object);
   if (it == ss.objects.end()) return;
   erase_string(it->second.pending, ticket.pipeline);
@@ -1211,11 +1218,7 @@ std::variant<Response, StoreWrite> Origin::finish_put(OriginThread& t, IngestTic
   }
   if (!reserve_locked(t, size, now)) {
     std::lock_guard lock(ss.mu);
-    if (ticket.number) {
-      erase_string(ss.segments[*ticket.number].pending, ticket.pipeline);
-    } else {
-      forget_pending_object(ss, ticket);
-    }
+    abandon_upload(ss, ticket);
     return reject_put(t, text_response(507, "store budget exhausted (store.budget_bytes)", 0));
   }
   StoreWrite w;
@@ -1271,11 +1274,7 @@ Response Origin::complete_put(OriginThread& t, StoreWrite&& w, bool stored) {
   if (!stored) {
     stored_bytes_ -= w.reserved_bytes;
     std::lock_guard lock(ss.mu);
-    if (ticket.number) {
-      erase_string(ss.segments[*ticket.number].pending, ticket.pipeline);
-    } else {
-      forget_pending_object(ss, ticket);
-    }
+    abandon_upload(ss, ticket);
     return reject_put(t, text_response(503, "store write failed; retry", 0));
   }
 
