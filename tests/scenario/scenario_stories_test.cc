@@ -23,6 +23,7 @@
 #include "origin/core/defects.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
+#include "tests/support/processes.h"
 
 extern char** environ;
 
@@ -340,36 +341,6 @@ TEST(StoriesRealtime, DvrSurgeOverRealSocketsKeepsLiveEdgeOks) {
             0);
 }
 
-// A process on loopback, killed at the end of the test.
-class Process {
- public:
-  explicit Process(std::vector<std::string> args, const fs::path& log) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawnp(&pid_, args[0].c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Process() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      for (int i = 0; i < 300 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
 uint16_t free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -405,7 +376,7 @@ TEST(StoriesRealtime, ExternalOriginGivesTheSameVerdicts) {
   const uint16_t port = free_port();
   std::ofstream(dir / "origin.yaml") << "listen: 127.0.0.1:" << port
                                      << "\nthreads: 1\nauth:\n  ingest_tokens: [ingest-secret]\n  admin_tokens: [admin-secret]\n";
-  Process origin({LIVEORIGIN_BINARY, "serve", "--config", (dir / "origin.yaml").string()}, dir / "origin.log");
+  testing::Process origin({LIVEORIGIN_BINARY, "serve", "--config", (dir / "origin.yaml").string()}, dir / "origin.log");
   ASSERT_TRUE(wait_listening(port));
   Scenario s = shortened(load("pipeline-a-outage"), 0.2);
   s.origin.mode = OriginSpec::Mode::external;
@@ -435,8 +406,8 @@ TEST(StoriesRealtime, NginxWithWebdavAsTheDiyOrigin) {
   conf = std::regex_replace(conf, std::regex("@PORT@"), std::to_string(port));
   conf = std::regex_replace(conf, std::regex("@WORKERS@"), "1");
   std::ofstream(dir / "nginx.conf") << conf;
-  const std::string nginx = fs::exists("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";
-  Process server({nginx, "-p", dir.string(), "-c", "nginx.conf", "-e", (dir / "error.log").string()}, dir / "stderr.log");
+  const std::string nginx = fs::exists("/usr/sbin/nginx") ? "/usr/sbin/nginx" : testing::find_program("nginx");
+  testing::Process server({nginx, "-p", dir.string(), "-c", "nginx.conf", "-e", (dir / "error.log").string()}, dir / "stderr.log");
   ASSERT_TRUE(wait_listening(port)) << "nginx did not start (is it installed? scripts/setup installs nginx-light)";
   Scenario s = shortened(load("pipeline-a-outage"), 0.2);
   s.origin.mode = OriginSpec::Mode::external;
