@@ -419,13 +419,21 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
   RunSummary summary;
   summary.db_path = options.db_path;
 
+  // Requests/s since the previous line, in scenario time.
+  int64_t last_requests = 0;
+  int64_t last_ms = -1;
   auto progress = [&](int64_t now_ms, int64_t start_ms, int64_t end_ms, bool final_line) {
     if (!options.progress_out) return;
     const double elapsed = static_cast<double>(now_ms - start_ms) / 1000.0;
+    const int64_t requests = recorder.requests_total();
+    const int64_t since_ms = now_ms - (last_ms < 0 ? start_ms : last_ms);
+    const double rate = since_ms > 0 ? static_cast<double>(requests - last_requests) * 1000.0 / since_ms : 0.0;
+    last_requests = requests;
+    last_ms = now_ms;
     std::ostringstream line;
     line << std::fixed << std::setprecision(1) << "[" << std::setw(6) << elapsed << " / "
-         << (end_ms - start_ms) / 1000 << " s] " << recorder.requests_total() << " origin requests, "
-         << recorder.errors_total() << " errors";
+         << (end_ms - start_ms) / 1000 << " s] origin " << std::setw(7) << rate << " req/s, " << requests
+         << " requests, " << recorder.errors_total() << " errors";
     if (options.progress_is_tty) {
       *options.progress_out << "\r" << line.str() << "   " << (final_line ? "\n" : "") << std::flush;
     } else {
