@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <numeric>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -447,8 +448,11 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
     }
     auto config = load_origin_config(scenario);
     if (!config) return config.error();
-    // Start at the next whole second of the real clock: runs of a scenario are comparable.
-    const int64_t start_ms = (SystemClock().now_ms() / 1000 + 1) * 1000;
+    // Start on a segment boundary of the real clock: every run of a scenario starts at the
+    // same phase of its segments, so reruns are comparable figure for figure.
+    int64_t boundary_ms = 1000;
+    for (const auto& st : scenario.event.streams) boundary_ms = std::lcm(boundary_ms, st.segment_duration_ms);
+    const int64_t start_ms = (SystemClock().now_ms() / boundary_ms + 1) * boundary_ms;
     ManualScheduler scheduler(start_ms);
     MemoryStore store;
     Origin origin(scheduler.clock(), *config);
