@@ -2,6 +2,8 @@
 // Markdown, JUnit). The HTML pages are in report_html.cc.
 #include "reports/report.h"
 
+#include "origin/core/markup.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -970,26 +972,7 @@ std::string render_markdown(const Report& r) {
 
 namespace {
 
-std::string xml(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        // XML 1.0 forbids most control characters.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') {
-          out += ' ';
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
+std::string xml(std::string_view s) { return markup_escape(s); }
 
 std::string suite_name(const Report& r, const char* what) {
   std::string s = "liveorigin." + std::string(what) + "." + r.run.scenario_name;

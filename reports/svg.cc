@@ -1,5 +1,7 @@
 #include "reports/svg.h"
 
+#include "origin/core/markup.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -132,21 +134,7 @@ void bands_svg(std::ostringstream& s, const Axis& x, const std::vector<Band>& ba
 
 }  // namespace
 
-std::string escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string escape(std::string_view text) { return markup_escape(text); }
 
 std::string palette(size_t i) {
   static const char* kColours[] = {"#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2",

@@ -1,5 +1,7 @@
 #include "origin/core/manifests.h"
 
+#include "origin/core/markup.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -373,20 +375,7 @@ std::string encode_template(std::string_view s) {
   return out;
 }
 
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string xml_escape(std::string_view s) { return markup_escape(s); }
 
 // xs:duration of whole milliseconds: PT2S, PT1.92S, PT3600S.
 std::string iso_duration(int64_t ms) {
