@@ -30,12 +30,11 @@ sim::Scenario load(const fs::path& path) {
   return *s;
 }
 
-// Runs `s` in virtual time into `db` (on the even phase: reruns are identical).
+// Runs `s` in virtual time into `db` (runs start on a segment boundary: reruns are identical).
 int64_t run(const sim::Scenario& s, const fs::path& db) {
   sim::RunOptions o;
   o.db_path = db.string();
   o.virtual_time = true;
-  align_virtual_start();
   auto r = sim::run_scenario(s, o);
   if (!r) throw std::runtime_error(r.error().message);
   return r->run_id;
@@ -488,7 +487,6 @@ TEST(Cli, GateWithABaselineCatchesCollapsingDisabledAndPassesARerun) {
   }();
   write_text(dir / "no-collapsing.yaml", no_collapsing);
   for (const auto& f : {kScenario, kScenario, dir / "no-collapsing.yaml"}) {
-    align_virtual_start();
     const Ran r = cli({"run", f.string(), "--virtual", "-q", "--no-report", "--db", db}, dir, "run");
     // Without collapsing, the scenario's own edge hit ratio gate fails as well.
     ASSERT_EQ(r.code, f == kScenario ? 0 : 1) << r.all();

@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/processes.h"
+
 extern char** environ;
 
 namespace liveorigin::reports::testing {
@@ -95,41 +97,7 @@ inline Ran run_program(std::vector<std::string> argv, const fs::path& dir, const
   return r;
 }
 
-inline int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// A virtual-time run starts at the next whole second of the real clock, and segments are
-// epoch-locked (2 s here), so a run starts on one of two phases of the segment clock and
-// a rerun is byte-identical only on the same phase. Waits until a run started now (within
-// the next ~500 ms) begins at an even second.
-inline void align_virtual_start() {
-  for (;;) {
-    const int64_t now = wall_ms();
-    const int64_t next = (now / 1000 + 1) * 1000;
-    if (next % 2000 == 0 && now % 1000 < 400) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1000 - now % 1000 + 20));
-  }
-}
-
-// A scratch directory removed at the end (kept with LIVEORIGIN_KEEP_TEST_FILES).
-class Scratch {
- public:
-  explicit Scratch(const std::string& name) {
-    path_ = fs::temp_directory_path() /
-            ("liveorigin-reports-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(wall_ms()));
-    fs::create_directories(path_);
-  }
-  ~Scratch() {
-    std::error_code ec;
-    if (!std::getenv("LIVEORIGIN_KEEP_TEST_FILES")) fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+// Scratch directories as every integration test has them.
+using Scratch = ::liveorigin::testing::TempDir;
 
 }  // namespace liveorigin::reports::testing
