@@ -7,7 +7,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,44 +18,20 @@
 #include <thread>
 
 #include "tests/support/http_client.h"
+#include "tests/support/processes.h"
 
-extern char** environ;
 
 namespace liveorigin::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
+// `liveorigin` with these arguments, its output in a scratch directory.
 class Child {
  public:
-  Child(std::vector<std::string> args) {
-    log_path_ = fs::temp_directory_path() / ("liveorigin-cli-" + std::to_string(::getpid()) + "-" +
-                                             std::to_string(counter_++) + ".log");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_APPEND, 0644);
-    std::vector<char*> argv;
-    args.insert(args.begin(), LIVEORIGIN_BINARY);
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&pid_, LIVEORIGIN_BINARY, &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Child() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-    std::error_code ec;
-    fs::remove(log_path_, ec);
-  }
+  explicit Child(std::vector<std::string> args) : dir_("cli"), process_(with_binary(std::move(args)), dir_ / "liveorigin.log") {}
 
-  std::string log() const {
-    std::ifstream in(log_path_);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string log() const { return process_.log(); }
 
   // The port from the "listening on host:port" line, 0 if it did not appear in time.
   uint16_t wait_for_port() {
@@ -71,26 +46,16 @@ class Child {
   }
 
   // Exit code, or -1 if still running after `limit`.
-  int wait_exit(std::chrono::milliseconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return -1;
-  }
-
-  void signal(int sig) { ::kill(pid_, sig); }
+  int wait_exit(std::chrono::milliseconds limit) { return process_.wait_exit(limit); }
+  void signal(int sig) { process_.kill(sig); }
 
  private:
-  static inline int counter_ = 0;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  fs::path log_path_;
+  static std::vector<std::string> with_binary(std::vector<std::string> args) {
+    args.insert(args.begin(), LIVEORIGIN_BINARY);
+    return args;
+  }
+  TempDir dir_;  // outlives the process writing into it
+  Process process_;
 };
 
 fs::path write_config(const std::string& name, const std::string& text) {
