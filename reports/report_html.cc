@@ -215,21 +215,13 @@ std::vector<svg::Series> cdf_series(const std::vector<Cdf>& cdfs, bool by_class,
   return out;
 }
 
-double max_x(const std::vector<svg::Series>& series) {
+// The largest finite x (`of_y` false) or y (true) over every point of every series; 0 if none.
+double largest(const std::vector<svg::Series>& series, bool of_y) {
   double m = 0;
   for (const auto& s : series) {
     for (const auto& [x, y] : s.points) {
-      if (std::isfinite(x)) m = std::max(m, x);
-    }
-  }
-  return m;
-}
-
-double max_y(const std::vector<svg::Series>& series) {
-  double m = 0;
-  for (const auto& s : series) {
-    for (const auto& [x, y] : s.points) {
-      if (std::isfinite(y)) m = std::max(m, y);
+      const double v = of_y ? y : x;
+      if (std::isfinite(v)) m = std::max(m, v);
     }
   }
   return m;
@@ -241,7 +233,7 @@ std::string rps_chart(const std::string& id, const Report& r, std::vector<svg::S
   c.title = "Origin requests per second";
   c.x = time_axis(r);
   c.y.label = "requests/s";
-  c.y.max = svg::nice_ceil(std::max(1.0, max_y(series) * 1.05));
+  c.y.max = svg::nice_ceil(std::max(1.0, largest(series, true) * 1.05));
   c.series = std::move(series);
   c.bands = fault_bands(r);
   c.width = width;
@@ -265,7 +257,7 @@ std::string cdf_chart(const std::string& id, const std::string& title, std::vect
   svg::LineChart c;
   c.id = id;
   c.title = title;
-  c.x = cdf_x_axis(max_x(series));
+  c.x = cdf_x_axis(largest(series, false));
   c.y = fraction_axis("share of values <= x");
   c.series = std::move(series);
   c.width = width;
