@@ -52,15 +52,6 @@ std::string sha256_hex(std::string_view text) {
   return to_hex(d.data(), d.size());
 }
 
-Result<OriginConfig> load_origin_config(const Scenario& s) {
-  if (s.origin.config_path.empty()) return s.origin_config();
-  std::ifstream in(s.origin.config_path);
-  if (!in) return make_error("origin.config: cannot read " + s.origin.config_path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_origin_config(text.str(), s.origin.config_path);
-}
-
 // A child `liveorigin serve` process.
 class ChildOrigin {
  public:
@@ -446,7 +437,7 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
     if (scenario.origin.mode != OriginSpec::Mode::in_process) {
       return make_error("virtual time needs origin.mode: in-process (the core runs on the virtual clock)");
     }
-    auto config = load_origin_config(scenario);
+    auto config = scenario.effective_origin_config();
     if (!config) return config.error();
     // Start on a segment boundary of the real clock: every run of a scenario starts at the
     // same phase of its segments, so reruns are comparable figure for figure.
@@ -493,7 +484,7 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
   std::string url;
   switch (scenario.origin.mode) {
     case OriginSpec::Mode::in_process: {
-      auto config = load_origin_config(scenario);
+      auto config = scenario.effective_origin_config();
       if (!config) return config.error();
       memory = std::make_unique<MemoryStore>();
       faults = std::make_unique<FaultStore>(*memory);
