@@ -16,13 +16,6 @@ Method method_of(const std::string& m) {
   return Method::other;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -43,17 +36,17 @@ struct CoreLink::Exchange final : HeldRequest {
     head.method = method_of(request.method);
     head.target = request.target;
     for (const auto& [k, v] : request.headers) {
-      if (iequals(k, "Authorization")) head.authorization = v;
-      else if (iequals(k, "Live-Pipeline")) head.live_pipeline = v;
-      else if (iequals(k, "Segment-Defects")) head.segment_defects = v;
-      else if (iequals(k, "Repr-Digest")) head.repr_digest = v;
-      else if (iequals(k, "If-None-Match")) head.if_none_match = v;
-      else if (iequals(k, "Range")) head.range = v;
-      else if (iequals(k, "If-Range")) head.if_range = v;
-      else if (iequals(k, "CMCD-Request")) head.cmcd_request = v;
-      else if (iequals(k, "CMCD-Session")) head.cmcd_session = v;
-      else if (iequals(k, "Sec-Purpose")) head.sec_purpose = v;
-      else if (iequals(k, "Live-Priority")) head.live_priority = v;
+      if (header_name_equals(k, "Authorization")) head.authorization = v;
+      else if (header_name_equals(k, "Live-Pipeline")) head.live_pipeline = v;
+      else if (header_name_equals(k, "Segment-Defects")) head.segment_defects = v;
+      else if (header_name_equals(k, "Repr-Digest")) head.repr_digest = v;
+      else if (header_name_equals(k, "If-None-Match")) head.if_none_match = v;
+      else if (header_name_equals(k, "Range")) head.range = v;
+      else if (header_name_equals(k, "If-Range")) head.if_range = v;
+      else if (header_name_equals(k, "CMCD-Request")) head.cmcd_request = v;
+      else if (header_name_equals(k, "CMCD-Session")) head.cmcd_session = v;
+      else if (header_name_equals(k, "Sec-Purpose")) head.sec_purpose = v;
+      else if (header_name_equals(k, "Live-Priority")) head.live_priority = v;
     }
     if (request.body) head.content_length = request.body->size();
   }

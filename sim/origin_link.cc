@@ -6,14 +6,15 @@
 
 namespace liveorigin::sim {
 
-namespace {
-bool iequals(std::string_view a, std::string_view b) {
+bool header_name_equals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
   }
   return true;
 }
+
+namespace {
 
 // A Cache-Control style list: "max-age=5, public" -> value of `key` in ms factor.
 int64_t directive(std::string_view field, std::string_view key) {
@@ -40,7 +41,7 @@ int64_t directive(std::string_view field, std::string_view key) {
 
 std::string LinkResponse::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (iequals(k, name)) return v;
+    if (header_name_equals(k, name)) return v;
   }
   return {};
 }

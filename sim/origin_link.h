@@ -42,6 +42,9 @@ class OriginLink {
   virtual size_t in_flight() const = 0;
 };
 
+// Case-insensitive ASCII comparison, as header names compare.
+bool header_name_equals(std::string_view a, std::string_view b);
+
 // The TTL a response gives a cache: CDN-Cache-Control max-age-ms, else its max-age,
 // else Cache-Control max-age; -1 when none says.
 int64_t cache_ttl_ms(const LinkResponse& r);
