@@ -1,13 +1,14 @@
 // The origin core in-process, on the scheduler's time, with no sockets: what the
-// Beast server does with a request, done by calls. Holds wait on scheduler timers and
-// wake-ups, so a held request is answered the moment a packager's PUT publishes its
-// segment, in virtual time as in real time. Single-threaded (the scheduler's thread).
+// Beast server does with a request, done by calls through the same driver adapter
+// (origin/driver/exchange.h). Holds wait on scheduler timers and wake-ups, so a held
+// request is answered the moment a packager's PUT publishes its segment, in virtual
+// time as in real time. Single-threaded (the scheduler's thread).
 #pragma once
 
 #include <memory>
-#include <set>
 
 #include "origin/core/origin.h"
+#include "origin/driver/exchange.h"
 #include "origin/store/store.h"
 #include "sim/origin_link.h"
 #include "sim/scheduler.h"
@@ -29,17 +30,11 @@ class CoreLink final : public OriginLink {
 
  private:
   struct Exchange;
-  void run(const std::shared_ptr<Exchange>& x);
-  void resume(const std::shared_ptr<Exchange>& x);
-  void on_outcome(const std::shared_ptr<Exchange>& x, Outcome outcome);
-  void finish(const std::shared_ptr<Exchange>& x, const Response& r);
-  void apply_effects();
   void tick();
 
   Scheduler& scheduler_;
-  Origin& origin_;
-  Store& store_;
   std::unique_ptr<OriginThread> thread_;
+  CoreDriver driver_;
   size_t in_flight_ = 0;
   TimerId tick_timer_ = 0;
   bool ticking_ = false;

@@ -243,6 +243,32 @@ Result<EventConfig> parse_event_config(std::string_view text, std::string_view s
   });
 }
 
+std::vector<std::string> restart_only_changes(const OriginConfig& c, const OriginConfig& next) {
+  std::vector<std::string> restart;
+  auto check = [&](const char* name, const auto& a, const auto& b) {
+    if (a != b) restart.push_back(name);
+  };
+  check("listen", next.listen, c.listen);
+  check("ingest_listen", next.ingest_listen, c.ingest_listen);
+  check("threads", next.threads, c.threads);
+  check("server_id", next.server_id, c.server_id);
+  check("body_limit_bytes", next.body_limit_bytes, c.body_limit_bytes);
+  check("hold_requests_max", next.hold_requests_max, c.hold_requests_max);
+  check("drain_ms_max", next.drain_ms_max, c.drain_ms_max);
+  check("header_timeout_ms", next.header_timeout_ms, c.header_timeout_ms);
+  check("body_timeout_ms", next.body_timeout_ms, c.body_timeout_ms);
+  check("idle_timeout_ms", next.idle_timeout_ms, c.idle_timeout_ms);
+  check("markers_max", next.markers_max, c.markers_max);
+  check("invalidations_max", next.invalidations_max, c.invalidations_max);
+  check("store.type", next.store.type, c.store.type);
+  check("store.budget_bytes", next.store.budget_bytes, c.store.budget_bytes);
+  check("overload.store_reads_max", next.overload.store_reads_max, c.overload.store_reads_max);
+  check("overload.dvr_budget_rps", next.overload.dvr_budget_rps, c.overload.dvr_budget_rps);
+  check("overload.background_budget_rps", next.overload.background_budget_rps, c.overload.background_budget_rps);
+  check("overload.shed_ttl_ms", next.overload.shed_ttl_ms, c.overload.shed_ttl_ms);
+  return restart;
+}
+
 boost::json::value to_json(const EventConfig& e) {
   boost::json::array pipelines;
   for (const auto& p : e.pipelines) {

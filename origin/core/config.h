@@ -122,6 +122,10 @@ Result<OriginConfig> parse_origin_config(std::string_view text, std::string_view
 Result<EventConfig> parse_event_config(std::string_view text, std::string_view source,
                                        std::string_view path_id);
 
+// Names of the settings that differ between `running` and `next` and that a running
+// server does not apply (listen, threads, limits...): they need a restart.
+std::vector<std::string> restart_only_changes(const OriginConfig& running, const OriginConfig& next);
+
 // The resolved event as JSON (every key, defaults filled in), for GET /admin/events/{id}.
 boost::json::value to_json(const EventConfig& event);
 

@@ -7,14 +7,17 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
+#include <memory>
 #include <vector>
+
+#include "origin/core/mutex.h"
 
 namespace liveorigin {
 
-// Where a request was decided (DESIGN §2.3 zones, plus the non-segment paths).
+// Where a request was decided (the delivery zones of docs/http-api.md, plus the
+// non-segment paths).
 enum class ZoneLabel : uint8_t {
   unknown_event,
   unknown_stream,
@@ -68,6 +71,7 @@ class Histogram {
 // Class label of requests_total: the three request classes, and "none" for requests
 // that are not for a numbered segment.
 inline constexpr size_t kClassLabels = 4;
+inline constexpr size_t kNoClass = 3;  // the "none" label
 const char* class_label(size_t c);
 
 // One per driver thread (io_context). Not shared between writers.
@@ -91,6 +95,31 @@ struct ThreadCounters {
   Counter holds_refused;   // not held because hold_requests_max were waiting
 };
 
+// Counts one answered request (not an ingest PUT) in requests_total.
+inline void count_request(ThreadCounters& c, ZoneLabel zone, int status, size_t class_label = kNoClass) {
+  c.requests[class_label][static_cast<size_t>(zone)][status_index(status)].add();
+}
+
+// The counter blocks of every driver thread: summed when /metrics is scraped, and
+// read without a lock by the overload check (in-flight store reads).
+class CounterBlocks {
+ public:
+  // A new block for a new driver thread. Thread-safe.
+  std::shared_ptr<ThreadCounters> add() EXCLUDES(mu_);
+  // Every block so far. Thread-safe.
+  std::vector<std::shared_ptr<ThreadCounters>> all() const EXCLUDES(mu_);
+  // Sum of every thread's in-flight store reads; takes no lock.
+  int64_t store_reads_in_flight() const;
+
+ private:
+  mutable Mutex mu_;  // a leaf lock
+  std::vector<std::shared_ptr<ThreadCounters>> blocks_ GUARDED_BY(mu_);
+  // The same blocks, readable without mu_: append-only, kept alive by blocks_.
+  static constexpr size_t kViewMax = 1024;
+  std::array<std::atomic<ThreadCounters*>, kViewMax> view_{};
+  std::atomic<size_t> view_size_{0};
+};
+
 // Events that happen a few times per segment, not per request.
 class SharedMetrics {
  public:
@@ -100,8 +129,8 @@ class SharedMetrics {
   void append_text(std::string& out) const;
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::string, std::map<std::string, int64_t>, std::less<>> values_;
+  mutable Mutex mu_;  // a leaf lock
+  std::map<std::string, std::map<std::string, int64_t>, std::less<>> values_ GUARDED_BY(mu_);
 };
 
 // Formats a label value for the Prometheus text format (escapes \, " and newline).

@@ -19,6 +19,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include "origin/driver/exchange.h"
+
 namespace liveorigin {
 
 namespace net = boost::asio;
@@ -116,6 +118,7 @@ struct Worker {
   std::unique_ptr<net::io_context> ioc = std::make_unique<net::io_context>(1);
   std::optional<tcp::acceptor> acceptor;
   std::unique_ptr<OriginThread> origin_thread;
+  std::unique_ptr<CoreDriver> driver;  // the adapter to the core, for this thread
   std::list<Session*> sessions;  // touched only on this worker's thread
   // Date header, formatted once per second.
   std::time_t date_second = 0;
@@ -164,19 +167,19 @@ struct Server::Impl {
   void check_drained();
   void stop_all();
 
-  // Wakes held requests and erases store keys the core no longer references.
-  void apply(Effects&& effects) {
-    for (auto& h : effects.wake) h->wake();
-    for (const auto& k : effects.erase) store.erase(k);
-  }
 };
 
 namespace {
 
-class Session final : public HeldRequest, public std::enable_shared_from_this<Session> {
+// One connection, and the request it is on: the transport's half of a CoreExchange.
+class Session final : public CoreExchange {
  public:
   Session(Server::Impl& server, Worker& worker, tcp::socket socket)
-      : server_(server), worker_(worker), socket_(std::move(socket)), deadline_(socket_.get_executor()),
+      : CoreExchange(*worker.driver),
+        server_(server),
+        worker_(worker),
+        socket_(std::move(socket)),
+        deadline_(socket_.get_executor()),
         hold_timer_(socket_.get_executor()) {
     worker_.sessions.push_front(this);
     self_in_list_ = worker_.sessions.begin();
@@ -199,7 +202,7 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
 
   void close() {
     if (state_ == State::closed) return;
-    if (state_ == State::holding) origin().cancel(std::static_pointer_cast<HeldRequest>(shared_from_this()));
+    if (state_ == State::holding) cancel();
     state_ = State::closed;
     error_code ec;
     socket_.shutdown(tcp::socket::shutdown_both, ec);
@@ -209,8 +212,10 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
   }
 
   void wake() override {
-    net::post(socket_.get_executor(), [self = shared_from_this()] { self->on_wake(); });
+    net::post(socket_.get_executor(), [self = self()] { self->on_wake(); });
   }
+
+  std::shared_ptr<Session> self() { return std::static_pointer_cast<Session>(shared_from_this()); }
 
  private:
   enum class State { idle, reading, working, holding, writing, closed };
@@ -218,9 +223,25 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
   Origin& origin() { return server_.origin; }
   OriginThread& ctx() { return *worker_.origin_thread; }
 
+  // --- CoreExchange: the transport's part
+
+  void respond(Response&& r) override { send(std::move(r), keep_alive_); }
+
+  void hold_until(int64_t wake_at_ms) override {
+    state_ = State::holding;
+    const int64_t delay = std::max<int64_t>(0, wake_at_ms - origin().clock().now_ms());
+    hold_timer_.expires_after(std::chrono::milliseconds(delay));
+    hold_timer_.async_wait([self = self()](error_code ec) {
+      if (!ec) self->on_wake();
+    });
+    watch_disconnect();
+  }
+
+  void run_here(std::function<void()> fn) override { net::dispatch(socket_.get_executor(), std::move(fn)); }
+
   void arm(int64_t ms) {
     deadline_.expires_after(std::chrono::milliseconds(ms));
-    deadline_.async_wait([self = shared_from_this()](error_code ec) {
+    deadline_.async_wait([self = self()](error_code ec) {
       if (!ec) self->close();
     });
   }
@@ -232,7 +253,7 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
       // then on its head must be complete within header_timeout_ms.
       state_ = State::idle;
       arm(server_.options.idle_timeout_ms);
-      socket_.async_read_some(buffer_.prepare(kFirstReadBytes), [self = shared_from_this()](error_code ec, size_t n) {
+      socket_.async_read_some(buffer_.prepare(kFirstReadBytes), [self = self()](error_code ec, size_t n) {
         if (self->state_ == State::closed) return;
         if (ec) return self->close();
         self->buffer_.commit(n);
@@ -248,7 +269,7 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
     header_parser_->body_limit(boost::none);
     arm(server_.options.header_timeout_ms);
     http::async_read_header(socket_, buffer_, *header_parser_,
-                            [self = shared_from_this()](error_code ec, size_t) { self->on_header(ec); });
+                            [self = self()](error_code ec, size_t) { self->on_header(ec); });
   }
 
   void on_header(error_code ec) {
@@ -271,10 +292,10 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
     http10_ = req.version() < 11;
     method_ = method_of(req.method());
     fill_head(req);
-    if (origin().is_ingest(head_)) return begin_ingest();
+    if (is_ingest()) return start_ingest();
     const bool has_body = header_parser_->chunked() ||
                           (header_parser_->content_length() && *header_parser_->content_length() > 0);
-    if (!has_body) return dispatch("");
+    if (!has_body) return run("");
     // Admin bodies are small JSON documents. Checked here: Beast compares Content-Length
     // with the body limit only while parsing the head, when the limit was still open.
     const auto length = header_parser_->content_length();
@@ -288,7 +309,7 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
     body_parser_.emplace(std::move(*header_parser_));
     header_parser_.reset();
     body_parser_->body_limit(static_cast<std::uint64_t>(server_.options.admin_body_limit_bytes));
-    send_continue_if_expected(body_parser_->get(), [self = shared_from_this()] {
+    send_continue_if_expected(body_parser_->get(), [self = self()] {
       self->arm(self->server_.options.body_timeout_ms);
       http::async_read(self->socket_, self->buffer_, *self->body_parser_,
                        [self](error_code ec, size_t) { self->on_small_body(ec); });
@@ -297,41 +318,9 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
 
   template <class Fields>
   void fill_head(const http::header<true, Fields>& req) {
-    head_ = RequestHead{};
-    head_.method = method_;
-    head_.target = req.target();
-    auto field = [&](http::field f) -> std::string_view {
-      auto it = req.find(f);
-      return it == req.end() ? std::string_view{} : std::string_view(it->value());
-    };
-    head_.authorization = field(http::field::authorization);
-    head_.if_none_match = field(http::field::if_none_match);
-    head_.range = field(http::field::range);
-    head_.if_range = field(http::field::if_range);
-    auto named = [&](std::string_view name) -> std::string_view {
-      auto it = req.find(name);
-      return it == req.end() ? std::string_view{} : std::string_view(it->value());
-    };
-    head_.live_pipeline = named("Live-Pipeline");
-    head_.repr_digest = named("Repr-Digest");
-    head_.cmcd_request = named("CMCD-Request");
-    head_.cmcd_session = named("CMCD-Session");
-    head_.sec_purpose = named("Sec-Purpose");
-    if (head_.sec_purpose.empty()) head_.sec_purpose = named("Purpose");
-    head_.live_priority = named("Live-Priority");
-    // A structured field may come in several lines: they form one value joined by ", ".
-    auto lines = req.equal_range("Segment-Defects");
-    if (lines.first != lines.second && std::next(lines.first) != lines.second) {
-      defects_joined_.clear();
-      for (auto it = lines.first; it != lines.second; ++it) {
-        if (!defects_joined_.empty()) defects_joined_ += ", ";
-        defects_joined_ += std::string_view(it->value());
-      }
-      head_.segment_defects = defects_joined_;
-    } else {
-      head_.segment_defects = named("Segment-Defects");
-    }
-    head_.content_length = std::nullopt;
+    RequestHeadBuilder& b = head_builder();
+    b.start(method_, req.target());
+    for (const auto& f : req) b.field(f.name_string(), f.value());
   }
 
   template <class Message, class Next>
@@ -340,7 +329,7 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
     if (it == req.end() || !boost::beast::iequals(it->value(), "100-continue")) return next();
     static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     net::async_write(socket_, net::buffer(kContinue),
-                     [self = shared_from_this(), next = std::forward<Next>(next)](error_code ec, size_t) mutable {
+                     [self = self(), next = std::forward<Next>(next)](error_code ec, size_t) mutable {
                        if (ec) return self->close();
                        next();
                      });
@@ -358,40 +347,14 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
     }
     if (ec) return close();
     fill_head(body_parser_->get());
-    dispatch(body_parser_->get().body());
-  }
-
-  void dispatch(std::string_view body) {
-    Outcome outcome = origin().handle(ctx(), head_, body, self_as_held());
-    after_core();
-    on_outcome(std::move(outcome));
-  }
-
-  std::shared_ptr<HeldRequest> self_as_held() { return std::static_pointer_cast<HeldRequest>(shared_from_this()); }
-
-  void after_core() {
-    Effects e = ctx().take_effects();
-    if (!e.empty()) server_.apply(std::move(e));
-  }
-
-  void on_outcome(Outcome&& outcome) {
-    if (auto* r = std::get_if<Response>(&outcome)) return send(std::move(*r), keep_alive_);
-    if (auto* f = std::get_if<Fetch>(&outcome)) return fetch(std::move(*f));
-    const int64_t wake_at = std::get<Hold>(outcome).wake_at_ms;
-    state_ = State::holding;
-    const int64_t delay = std::max<int64_t>(0, wake_at - origin().clock().now_ms());
-    hold_timer_.expires_after(std::chrono::milliseconds(delay));
-    hold_timer_.async_wait([self = shared_from_this()](error_code ec) {
-      if (!ec) self->on_wake();
-    });
-    watch_disconnect();
+    run(body_parser_->get().body());
   }
 
   // A held client that hangs up frees its slot at once.
   void watch_disconnect() {
     if (watching_) return;
     watching_ = true;
-    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+    socket_.async_wait(tcp::socket::wait_read, [self = self()](error_code ec) {
       self->watching_ = false;
       if (self->state_ != State::holding) return;
       char probe;
@@ -404,41 +367,17 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
   void on_wake() {
     if (state_ != State::holding) return;
     hold_timer_.cancel();
-    Outcome outcome = origin().handle(ctx(), head_, std::string_view(), self_as_held());
-    after_core();
-    if (std::holds_alternative<Hold>(outcome)) {
-      const int64_t delay = std::max<int64_t>(0, std::get<Hold>(outcome).wake_at_ms - origin().clock().now_ms());
-      hold_timer_.expires_after(std::chrono::milliseconds(delay));
-      hold_timer_.async_wait([self = shared_from_this()](error_code ec) {
-        if (!ec) self->on_wake();
-      });
-      return;
-    }
     state_ = State::working;
-    on_outcome(std::move(outcome));
-  }
-
-  void fetch(Fetch&& f) {
-    if (auto bytes = server_.store.try_get(f.key)) {
-      Response r = origin().complete_fetch(ctx(), std::move(f), std::move(*bytes));
-      return send(std::move(r), keep_alive_);
-    }
-    std::string key = f.key;
-    auto shared_fetch = std::make_shared<Fetch>(std::move(f));
-    server_.store.get(std::move(key), [self = shared_from_this(), shared_fetch](SharedBytes bytes) {
-      net::dispatch(self->socket_.get_executor(), [self, shared_fetch, bytes = std::move(bytes)]() mutable {
-        Response r = self->origin().complete_fetch(self->ctx(), std::move(*shared_fetch), std::move(bytes));
-        self->send(std::move(r), self->keep_alive_);
-      });
-    });
+    resume();  // hold_until() again if it is still held
   }
 
   // --- ingest
 
-  void begin_ingest() {
-    auto started = origin().begin_put(ctx(), head_with_length());
-    after_core();
-    if (auto* r = std::get_if<Response>(&started)) {
+  void start_ingest() {
+    if (!header_parser_->chunked()) {
+      head_builder().content_length(header_parser_->content_length() ? *header_parser_->content_length() : 0);
+    }
+    if (auto rejected = begin_ingest()) {
       // Rejected before the body: keep the connection only if there is no body to skip.
       const bool no_body = !header_parser_->chunked() &&
                            (!header_parser_->content_length() || *header_parser_->content_length() == 0);
@@ -449,35 +388,27 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
       const bool waits_for_continue =
           expect != header_parser_->get().end() && boost::beast::iequals(expect->value(), "100-continue");
       linger_after_write_ = !no_body && !waits_for_continue;
-      return send(std::move(*r), keep_alive_ && no_body);
+      return send(std::move(*rejected), keep_alive_ && no_body);
     }
-    ticket_ = std::move(std::get<IngestTicket>(started));
-    hasher_.emplace(ticket_->want_sha512);
+    hasher_.emplace(ticket().want_sha512);
     ingest_parser_.emplace(std::move(*header_parser_));
     header_parser_.reset();
-    ingest_parser_->body_limit(static_cast<std::uint64_t>(ticket_->body_limit));
+    ingest_parser_->body_limit(static_cast<std::uint64_t>(ticket().body_limit));
     ingest_parser_->get().body().hasher = &*hasher_;
-    send_continue_if_expected(ingest_parser_->get(), [self = shared_from_this()] {
+    send_continue_if_expected(ingest_parser_->get(), [self = self()] {
       self->arm(self->server_.options.body_timeout_ms);
       http::async_read(self->socket_, self->buffer_, *self->ingest_parser_,
                        [self](error_code ec, size_t) { self->on_ingest_body(ec); });
     });
   }
 
-  const RequestHead& head_with_length() {
-    if (!header_parser_->chunked()) {
-      head_.content_length = header_parser_->content_length() ? *header_parser_->content_length() : 0;
-    }
-    return head_;
-  }
-
   void on_ingest_body(error_code ec) {
     deadline_.cancel();
     if (ec == http::error::body_limit) {
-      origin().count_put_reject(ctx(), 413);
       ingest_parser_.reset();
+      hasher_.reset();
       linger_after_write_ = true;
-      return send(text_response(413, "body larger than body_limit_bytes", 0), false);
+      return send(ingest_too_large(), false);
     }
     if (ec) {
       // Cut short: nothing is stored. (A body received in full is stored even if the
@@ -491,21 +422,9 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
     const bool keep = ingest_parser_->get().keep_alive();
     ingest_parser_.reset();
     keep_alive_ = keep;
-    auto finished = origin().finish_put(ctx(), std::move(*ticket_), std::move(body), hasher_->finish());
-    ticket_.reset();
+    const BodyHasher::Final hashes = hasher_->finish();
     hasher_.reset();
-    after_core();
-    if (auto* r = std::get_if<Response>(&finished)) return send(std::move(*r), keep_alive_);
-    auto write = std::make_shared<StoreWrite>(std::move(std::get<StoreWrite>(finished)));
-    std::string key = write->key;
-    SharedBytes bytes = write->bytes;
-    server_.store.put(std::move(key), std::move(bytes), [self = shared_from_this(), write](bool ok) {
-      net::dispatch(self->socket_.get_executor(), [self, write, ok] {
-        Response r = self->origin().complete_put(self->ctx(), std::move(*write), ok);
-        self->after_core();
-        self->send(std::move(r), self->keep_alive_);
-      });
-    });
+    finish_ingest(std::move(body), hashes);
   }
 
   // --- responses
@@ -549,7 +468,7 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
     state_ = State::writing;
     arm(server_.options.body_timeout_ms);
     net::async_write(socket_, buffers, TransferAllUncapped{},
-                     [self = shared_from_this()](error_code ec, size_t) { self->on_write(ec); });
+                     [self = self()](error_code ec, size_t) { self->on_write(ec); });
   }
 
   void on_write(error_code ec) {
@@ -576,7 +495,7 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
   }
 
   void linger_read() {
-    socket_.async_read_some(net::buffer(linger_buffer_), [self = shared_from_this()](error_code ec, size_t n) {
+    socket_.async_read_some(net::buffer(linger_buffer_), [self = self()](error_code ec, size_t n) {
       self->lingered_ += n;
       if (ec || self->lingered_ > kLingerBytes || self->state_ == State::closed) return self->close();
       self->linger_read();
@@ -593,10 +512,7 @@ class Session final : public HeldRequest, public std::enable_shared_from_this<Se
   std::optional<http::request_parser<http::empty_body>> header_parser_;
   std::optional<http::request_parser<http::string_body>> body_parser_;
   std::optional<http::request_parser<IngestBody>> ingest_parser_;
-  std::optional<IngestTicket> ticket_;
   std::optional<BodyHasher> hasher_;
-  RequestHead head_;
-  std::string defects_joined_;
   Method method_ = Method::get;
   bool keep_alive_ = true;
   bool watching_ = false;
@@ -633,6 +549,7 @@ Server::Server(Origin& origin, Store& store, ServerOptions options)
   for (int i = 0; i < total; ++i) {
     auto w = std::make_unique<Worker>();
     w->origin_thread = origin.make_thread();
+    w->driver = std::make_unique<CoreDriver>(origin, store, *w->origin_thread);
     impl_->workers.push_back(std::move(w));
   }
 }
@@ -649,7 +566,7 @@ Server::~Server() {
     w->acceptor.reset();
     // Held sessions are referenced by the origin core, which outlives us: release them.
     std::vector<std::shared_ptr<Session>> sessions;
-    for (Session* s : w->sessions) sessions.push_back(s->shared_from_this());
+    for (Session* s : w->sessions) sessions.push_back(s->self());
     for (auto& s : sessions) s->close();
     sessions.clear();
     w->ioc.reset();
@@ -715,9 +632,7 @@ void Server::Impl::schedule_tick() {
   tick_timer->expires_after(std::chrono::seconds(1));
   tick_timer->async_wait([this](error_code ec) {
     if (ec) return;
-    Worker& w = *workers[0];
-    origin.tick(*w.origin_thread);
-    apply(w.origin_thread->take_effects());
+    workers[0]->driver->tick();
     schedule_tick();
   });
 }
@@ -749,7 +664,7 @@ void Server::Impl::wait_signal() {
     if (sig == SIGHUP) {
       Worker& w = *workers[0];
       on_reload(*w.origin_thread);
-      apply(w.origin_thread->take_effects());
+      w.driver->apply_effects();
       return wait_signal();
     }
     begin_drain();
@@ -771,7 +686,7 @@ void Server::Impl::begin_drain() {
       }
       // Copy: closing a session may destroy it, which edits the list.
       std::vector<std::shared_ptr<Session>> sessions;
-      for (Session* s : wp->sessions) sessions.push_back(s->shared_from_this());
+      for (Session* s : wp->sessions) sessions.push_back(s->self());
       for (auto& s : sessions) s->drain();
     });
   }

@@ -1,11 +1,13 @@
 // Drives the origin core synchronously on a ManualClock with a real MemoryStore:
-// no sockets, no threads. The same calls the Beast server makes, in the same order,
-// so what passes here is what the server does.
+// no sockets, no threads. Through the same driver adapter the Beast server and
+// CoreLink use, so what passes here is what the server does.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
+#include <utility>
 #include <memory>
 #include <string>
 #include <variant>
@@ -15,6 +17,7 @@
 #include "origin/core/config.h"
 #include "origin/core/origin.h"
 #include "origin/core/timing.h"
+#include "origin/driver/exchange.h"
 #include "origin/store/memory_store.h"
 
 namespace liveorigin::testing {
@@ -44,9 +47,15 @@ class CountingStore final : public Store {
   bool fail_puts = false;
 };
 
-struct Waiter final : HeldRequest {
-  int wakes = 0;
-  void wake() override { ++wakes; }
+// The tests' driver: the adapter of origin/driver/exchange.h, carried out
+// synchronously (store calls complete inline), recording each woken request.
+class HarnessDriver final : public CoreDriver {
+ public:
+  using CoreDriver::CoreDriver;
+  std::vector<std::shared_ptr<HeldRequest>> woken;
+
+ protected:
+  void on_woken(const std::shared_ptr<HeldRequest>& w) override { woken.push_back(w); }
 };
 
 struct Headers {
@@ -56,6 +65,30 @@ struct Headers {
   std::string digest;
   std::string if_none_match;
   std::string range;
+};
+
+// One request of a test (and its hold): the answer, or the Hold, is kept for the test.
+struct Waiter final : CoreExchange {
+  explicit Waiter(CoreDriver& driver) : CoreExchange(driver) {}
+
+  int wakes = 0;
+  std::optional<Outcome> outcome;
+  // The request, which the head's views point into.
+  std::string target;
+  Headers headers;
+
+  void wake() override { ++wakes; }
+  void respond(Response&& r) override { outcome = std::move(r); }
+  void hold_until(int64_t wake_at_ms) override { outcome = Hold{wake_at_ms}; }
+  void run_here(std::function<void()> fn) override { fn(); }
+
+  Outcome take() {
+    if (!outcome) {
+      ADD_FAILURE() << "no answer and no hold";
+      return Response{};
+    }
+    return *std::exchange(outcome, std::nullopt);
+  }
 };
 
 class CoreHarness {
@@ -69,37 +102,31 @@ class CoreHarness {
     config = *parsed;
     origin = std::make_unique<Origin>(clock, config, [this](std::string_view m) { log.emplace_back(m); });
     thread = origin->make_thread();
+    driver = std::make_unique<HarnessDriver>(*origin, store, *thread);
   }
 
+  // A bare RequestHead, for tests that call the core directly; valid until the next
+  // head() call.
   RequestHead head(Method m, const std::string& target, const Headers& h = {}) {
-    target_ = target;
-    h_ = h;
-    RequestHead r;
-    r.method = m;
-    r.target = target_;
-    r.authorization = h_.authorization;
-    r.live_pipeline = h_.pipeline;
-    r.segment_defects = h_.defects;
-    r.repr_digest = h_.digest;
-    r.if_none_match = h_.if_none_match;
-    r.range = h_.range;
-    return r;
+    bare_ = waiter();
+    begin(*bare_, m, target, h);
+    return bare_->head();
   }
+
+  // A request's waiter: pass it to start() and resume() to hold and resume it.
+  std::shared_ptr<Waiter> waiter() { return std::make_shared<Waiter>(*driver); }
 
   // A request to completion; a Hold is returned as-is for the test to resume.
-  Outcome start(Method m, const std::string& target, const Headers& h = {},
-                std::shared_ptr<HeldRequest> held = nullptr, const std::string& body = "") {
-    Outcome o = origin->handle(*thread, head(m, target, h), body, held);
-    apply();
-    if (auto* f = std::get_if<Fetch>(&o)) {
-      auto bytes = store.try_get(f->key);
-      return origin->complete_fetch(*thread, std::move(*f), bytes ? *bytes : nullptr);
-    }
-    return o;
+  Outcome start(Method m, const std::string& target, const Headers& h = {}, std::shared_ptr<Waiter> held = nullptr,
+                const std::string& body = "") {
+    if (!held) held = waiter();
+    begin(*held, m, target, h);
+    held->run(body);
+    return held->take();
   }
 
   Response request(Method m, const std::string& target, const Headers& h = {}, const std::string& body = "") {
-    Outcome o = start(m, target, h, std::make_shared<Waiter>(), body);
+    Outcome o = start(m, target, h, waiter(), body);
     if (!std::holds_alternative<Response>(o)) {
       ADD_FAILURE() << target << " was held, expected an answer";
       return Response{};
@@ -118,39 +145,23 @@ class CoreHarness {
                const std::string& defects = "", Headers h = {}) {
     h.pipeline = pipeline;
     h.defects = defects;
-    RequestHead rh = head(Method::put, target, h);
-    rh.content_length = body.size();
-    auto started = origin->begin_put(*thread, rh);
-    apply();
-    if (auto* r = std::get_if<Response>(&started)) return *r;
-    auto ticket = std::get<IngestTicket>(std::move(started));
-    BodyHasher hasher(ticket.want_sha512);
-    hasher.update(body.data(), body.size());
-    auto finished = origin->finish_put(*thread, std::move(ticket), std::make_shared<const std::string>(body),
-                                       hasher.finish());
-    apply();
-    if (auto* r = std::get_if<Response>(&finished)) return *r;
-    auto write = std::get<StoreWrite>(std::move(finished));
-    bool ok = false;
-    store.put(write.key, write.bytes, [&](bool stored) { ok = stored; });
-    Response r = origin->complete_put(*thread, std::move(write), ok);
-    apply();
-    return r;
+    auto w = waiter();
+    begin(*w, Method::put, target, h);
+    w->head_builder().content_length(body.size());
+    if (auto rejected = w->begin_ingest()) return *rejected;
+    w->finish_ingest(std::make_shared<const std::string>(body));
+    return std::get<Response>(w->take());
   }
 
-  // Resumes a held request (after wake() or at its wake time).
-  Outcome resume(const std::shared_ptr<HeldRequest>& held, const std::string& target, const Headers& h = {}) {
-    return start(Method::get, target, h, held);
+  // Resumes a held request (after wake() or at its wake time); the waiter keeps its
+  // request, so `target` and `h` only say which one it is.
+  Outcome resume(const std::shared_ptr<Waiter>& held, const std::string& target, const Headers& h = {}) {
+    held->resume();
+    return held->take();
   }
 
-  void apply() {
-    Effects e = thread->take_effects();
-    for (auto& w : e.wake) {
-      w->wake();
-      woken.push_back(w);
-    }
-    for (auto& k : e.erase) store.erase(k);
-  }
+  // Carries out effects left by calls made on `thread` directly.
+  void apply() { driver->apply_effects(); }
 
   std::string metrics() { return body(get("/metrics")); }
 
@@ -168,12 +179,27 @@ class CoreHarness {
   CountingStore store;
   std::unique_ptr<Origin> origin;
   std::unique_ptr<OriginThread> thread;
+  std::unique_ptr<HarnessDriver> driver;
+  std::vector<std::shared_ptr<HeldRequest>>& woken() { return driver->woken; }
   std::vector<std::string> log;
-  std::vector<std::shared_ptr<HeldRequest>> woken;
 
  private:
-  std::string target_;
-  Headers h_;
+  // The request's head, from header field lines as a transport would see them.
+  std::shared_ptr<Waiter> bare_;
+
+  static void begin(Waiter& w, Method m, const std::string& target, const Headers& h) {
+    w.target = target;
+    w.headers = h;
+    RequestHeadBuilder& b = w.head_builder();
+    b.start(m, w.target);
+    const Headers& f = w.headers;
+    const std::pair<const char*, const std::string*> fields[] = {
+        {"Authorization", &f.authorization}, {"Live-Pipeline", &f.pipeline}, {"Segment-Defects", &f.defects},
+        {"Repr-Digest", &f.digest},          {"If-None-Match", &f.if_none_match}, {"Range", &f.range}};
+    for (const auto& [name, value] : fields) {
+      if (!value->empty()) b.field(name, *value);
+    }
+  }
 };
 
 // The README example with short, test-friendly knobs left at their defaults.

@@ -80,7 +80,7 @@ TEST(CoreZones, OldestDvrSegmentIsStillServedAndOneBeforeIsExpired) {
 
 TEST(CoreZones, HoldWindowHoldsUntilAvailability) {
   H h(example_config());
-  auto w = std::make_shared<Waiter>();
+  auto w = h.waiter();
   Outcome o = h.start(Method::get, seg(kEdge + 1), {}, w);
   ASSERT_TRUE(std::holds_alternative<Hold>(o));
   EXPECT_EQ(std::get<Hold>(o).wake_at_ms, avail(kEdge + 1));
@@ -98,7 +98,7 @@ TEST(CoreZones, PublishLatencyAndStartNumberShiftTheTimeline) {
   Response r = h.get("/live/final/video/9.m4s");  // the edge
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(H::header(r, "Live-Reject"), "missing");
-  auto w = std::make_shared<Waiter>();
+  auto w = h.waiter();
   Outcome o = h.start(Method::get, "/live/final/video/10.m4s", {}, w);
   ASSERT_TRUE(std::holds_alternative<Hold>(o));
   EXPECT_EQ(std::get<Hold>(o).wake_at_ms, start + 10 * kD + 300);
@@ -157,7 +157,7 @@ TEST(CoreSelection, DefectiveWaitsForAnotherLivePipelineWithinGrace) {
   ASSERT_EQ(h.put(seg(n - 1), "b", "prev-b").status, 201);  // b is live
   ASSERT_EQ(h.put(seg(n), "a", "defective-a", "missing-frames=4").status, 201);
   h.clock.set_ms(avail(n));
-  auto w = std::make_shared<Waiter>();
+  auto w = h.waiter();
   Outcome o = h.start(Method::get, seg(n), {}, w);
   ASSERT_TRUE(std::holds_alternative<Hold>(o));
   EXPECT_EQ(std::get<Hold>(o).wake_at_ms, avail(n) + 500);
@@ -181,7 +181,7 @@ TEST(CoreSelection, DefectiveIsServedWhenGraceEndsWithItsDefectsDownstream) {
   ASSERT_EQ(h.put(seg(n - 1), "b", "prev-b").status, 201);
   ASSERT_EQ(h.put(seg(n), "a", "defective-a", "missing-frames=4").status, 201);
   h.clock.set_ms(avail(n));
-  auto w = std::make_shared<Waiter>();
+  auto w = h.waiter();
   ASSERT_TRUE(std::holds_alternative<Hold>(h.start(Method::get, seg(n), {}, w)));
   h.clock.set_ms(avail(n) + 500);
   Outcome o = h.resume(w, seg(n));
@@ -208,7 +208,7 @@ TEST(CoreSelection, NoCandidateHoldsWhileAPipelineIsLiveThenMissing) {
   const int64_t n = kEdge + 1;
   ASSERT_EQ(h.put(seg(n - 1), "a", "prev").status, 201);
   h.clock.set_ms(avail(n) + 100);
-  auto w = std::make_shared<Waiter>();
+  auto w = h.waiter();
   Outcome o = h.start(Method::get, seg(n), {}, w);
   ASSERT_TRUE(std::holds_alternative<Hold>(o));
   EXPECT_EQ(std::get<Hold>(o).wake_at_ms, avail(n) + 500);
@@ -437,7 +437,7 @@ TEST(CoreHolds, HeldRequestIsAnsweredTheMomentTheSegmentIsPublished) {
   const int64_t n = kEdge + 1;
   std::vector<std::shared_ptr<Waiter>> waiters;
   for (int i = 0; i < 3; ++i) {
-    waiters.push_back(std::make_shared<Waiter>());
+    waiters.push_back(h.waiter());
     ASSERT_TRUE(std::holds_alternative<Hold>(h.start(Method::get, seg(n), {}, waiters.back())));
   }
   EXPECT_EQ(h.origin->held_requests(), 3);
@@ -459,7 +459,7 @@ TEST(CoreHolds, HeldRequestIsAnsweredTheMomentTheSegmentIsPublished) {
 TEST(CoreHolds, AWaiterReusedForTheNextRequestStartsAfresh) {
   // The server's waiter is its connection: keep-alive requests reuse it.
   H h(example_config());
-  auto w = std::make_shared<Waiter>();
+  auto w = h.waiter();
   ASSERT_TRUE(std::holds_alternative<Hold>(h.start(Method::get, seg(kEdge + 1), {}, w)));
   h.clock.advance_ms(300);
   ASSERT_EQ(h.put(seg(kEdge + 1), "a", "x").status, 201);
@@ -482,7 +482,7 @@ TEST(CoreHolds, AWaiterReusedForTheNextRequestStartsAfresh) {
 TEST(CoreHolds, DefectiveEarlyCopyKeepsTheRequestHeldUntilDue) {
   H h(example_config());
   const int64_t n = kEdge + 1;
-  auto w = std::make_shared<Waiter>();
+  auto w = h.waiter();
   ASSERT_TRUE(std::holds_alternative<Hold>(h.start(Method::get, seg(n), {}, w)));
   ASSERT_EQ(h.put(seg(n), "a", "bad", "missing-frames=1").status, 201);
   EXPECT_EQ(w->wakes, 1);
@@ -495,9 +495,9 @@ TEST(CoreHolds, DefectiveEarlyCopyKeepsTheRequestHeldUntilDue) {
 TEST(CoreHolds, AtMostHoldRequestsMaxAreHeld) {
   H h(example_config("", "hold_requests_max: 2\n"));
   const int64_t n = kEdge + 1;
-  auto w1 = std::make_shared<Waiter>();
-  auto w2 = std::make_shared<Waiter>();
-  auto w3 = std::make_shared<Waiter>();
+  auto w1 = h.waiter();
+  auto w2 = h.waiter();
+  auto w3 = h.waiter();
   ASSERT_TRUE(std::holds_alternative<Hold>(h.start(Method::get, seg(n), {}, w1)));
   ASSERT_TRUE(std::holds_alternative<Hold>(h.start(Method::get, seg(n), {}, w2)));
   Outcome third = h.start(Method::get, seg(n), {}, w3);
@@ -509,7 +509,7 @@ TEST(CoreHolds, AtMostHoldRequestsMaxAreHeld) {
   EXPECT_EQ(H::header(r, "CDN-Cache-Control"), "max-age=0, max-age-ms=0");
   h.origin->cancel(w1);  // a client that disconnects frees its slot
   EXPECT_EQ(h.origin->held_requests(), 1);
-  auto w4 = std::make_shared<Waiter>();
+  auto w4 = h.waiter();
   EXPECT_TRUE(std::holds_alternative<Hold>(h.start(Method::get, seg(n), {}, w4)));
   ASSERT_EQ(h.put(seg(n), "a", "x").status, 201);
   EXPECT_EQ(w1->wakes, 0);  // cancelled: not woken
@@ -525,7 +525,7 @@ TEST(CoreHolds, NoRequestIsHeldLongerThanHoldMsMax) {
   // hold_ms_max below the wait that selection would want: the bound wins.
   H h(example_config("        hold_ms_max: 700\n"));
   const int64_t n = kEdge + 1;
-  auto w = std::make_shared<Waiter>();
+  auto w = h.waiter();
   Outcome o = h.start(Method::get, seg(n), {}, w);
   ASSERT_TRUE(std::holds_alternative<Hold>(o));
   EXPECT_EQ(std::get<Hold>(o).wake_at_ms, H::kT0 + 700);
@@ -548,7 +548,7 @@ TEST(CoreHolds, DefaultHoldBoundCoversHoldWindowPlusGrace) {
   H h(example_config());
   const int64_t n = kEdge + 1;
   ASSERT_EQ(h.put(seg(kEdge), "a", "x").status, 201);
-  auto w = std::make_shared<Waiter>();
+  auto w = h.waiter();
   ASSERT_TRUE(std::holds_alternative<Hold>(h.start(Method::get, seg(n), {}, w)));
   h.clock.set_ms(avail(n));
   Outcome o = h.resume(w, seg(n));
@@ -772,7 +772,7 @@ TEST(CoreAdmin, EventsAreCreatedReadChangedAndDeleted) {
 
 TEST(CoreAdmin, DeletingAnEventAnswersItsHeldRequests) {
   H h(example_config());
-  auto w = std::make_shared<Waiter>();
+  auto w = h.waiter();
   ASSERT_TRUE(std::holds_alternative<Hold>(h.start(Method::get, seg(kEdge + 1), {}, w)));
   EXPECT_EQ(h.admin(Method::del, "/admin/events/final").status, 204);
   EXPECT_EQ(w->wakes, 1);

@@ -432,7 +432,7 @@ events:
 
 TEST(CoreMetricsPart2, HistogramsMarkersAndHoldWakeLatency) {
   H h(example_config());
-  auto w = std::make_shared<Waiter>();
+  auto w = h.waiter();
   ASSERT_TRUE(std::holds_alternative<Hold>(h.start(Method::get, seg(kEdge + 1), {}, w)));
   h.clock.advance_ms(300);
   ASSERT_EQ(h.put(seg(kEdge + 1), "a", "x").status, 201);  // wakes at T0 + 300
@@ -525,7 +525,7 @@ TEST(CoreMarkersApi, OneMarkerByIdAndDeleteNeedsAnId) {
 
 TEST(CoreDrain, NoNewHoldsAndHeldRequestsEndByTheDrainDeadline) {
   H h(example_config());
-  auto w = std::make_shared<Waiter>();
+  auto w = h.waiter();
   ASSERT_TRUE(std::holds_alternative<Hold>(h.start(Method::get, seg(kEdge + 1), {}, w)));
   h.origin->set_draining(H::kT0 + 300);
   Outcome o = h.resume(w, seg(kEdge + 1));  // the server re-evaluates held requests at drain
