@@ -13,8 +13,8 @@ namespace liveorigin::reports {
 
 namespace {
 
-using MK = sim::GateMetric::Kind;
-using MT = sim::GateMetric::Tiers;
+using MK = results::GateMetric::Kind;
+using MT = results::GateMetric::Tiers;
 
 std::string percentile_text(double p) {
   char buf[32];
@@ -44,7 +44,7 @@ std::string MetricKey::str() const {
   return sel.empty() ? metric : metric + "{" + sel + "}";
 }
 
-MetricKey MetricKey::of(const sim::Gate& gate) {
+MetricKey MetricKey::of(const results::Gate& gate) {
   return MetricKey{gate.metric, gate.percentile, gate.request_class, gate.tier};
 }
 
@@ -52,10 +52,10 @@ Result<MetricKey> parse_metric_key(std::string_view text) {
   MetricKey key;
   const size_t brace = text.find('{');
   key.metric = std::string(text.substr(0, brace));
-  const sim::GateMetric* m = sim::find_gate_metric(key.metric);
+  const results::GateMetric* m = results::find_gate_metric(key.metric);
   if (!m) {
     std::string names;
-    for (const auto& g : sim::gate_metrics()) names += (names.empty() ? "" : ", ") + std::string(g.name);
+    for (const auto& g : results::gate_metrics()) names += (names.empty() ? "" : ", ") + std::string(g.name);
     return make_error("'" + std::string(text) + "': unknown metric '" + key.metric + "' (expected one of " + names + ")");
   }
   if (brace != std::string_view::npos) {
@@ -111,7 +111,7 @@ Result<MetricKey> parse_metric_key(std::string_view text) {
 }
 
 std::string metric_unit(std::string_view metric) {
-  const sim::GateMetric* m = sim::find_gate_metric(metric);
+  const results::GateMetric* m = results::find_gate_metric(metric);
   if (!m) return "";
   switch (m->kind) {
     case MK::latency_ms: return "ms";
@@ -206,7 +206,7 @@ bool compare(double value, std::string_view op, double threshold) {
   return false;
 }
 
-Result<std::vector<GateResult>> evaluate_gates(const ResultsDb& db, int64_t run, const std::vector<sim::Gate>& gates) {
+Result<std::vector<GateResult>> evaluate_gates(const ResultsDb& db, int64_t run, const std::vector<results::Gate>& gates) {
   std::vector<GateResult> out;
   try {
     for (const auto& g : gates) {

@@ -11,7 +11,7 @@
 
 #include "origin/core/result.h"
 #include "reports/results_db.h"
-#include "sim/scenario.h"
+#include "results/gate_spec.h"
 
 namespace liveorigin::reports {
 
@@ -26,7 +26,7 @@ struct MetricKey {
   std::string tier;                  // "" every tier
 
   std::string str() const;
-  static MetricKey of(const sim::Gate& gate);
+  static MetricKey of(const results::Gate& gate);
   bool operator==(const MetricKey&) const = default;
 };
 
@@ -62,7 +62,7 @@ struct GateResult {
 // `value op threshold`, for the six operators of §11.
 bool compare(double value, std::string_view op, double threshold);
 
-Result<std::vector<GateResult>> evaluate_gates(const ResultsDb& db, int64_t run_id, const std::vector<sim::Gate>& gates);
+Result<std::vector<GateResult>> evaluate_gates(const ResultsDb& db, int64_t run_id, const std::vector<results::Gate>& gates);
 bool all_passed(const std::vector<GateResult>& gates);
 
 // A baseline: report.json of an earlier run (its "metrics"), or a map of its own,

@@ -16,7 +16,7 @@
 #include <boost/json.hpp>
 
 #include "origin/core/timing.h"
-#include "sim/scenario.h"
+#include "results/recorded_scenario.h"
 
 namespace liveorigin::reports {
 
@@ -151,12 +151,12 @@ Result<Report> collect_report(const ResultsDb& db, int64_t run) {
     rr.status = r[13].text();
 
     // The recorded scenario: its story, pipelines in rank order, tiers and gates.
-    std::vector<sim::Gate> gates;
-    auto scenario = sim::parse_scenario(rr.scenario_text, rr.scenario_name + ".yaml");
+    std::vector<results::Gate> gates;
+    auto scenario = results::read_recorded_scenario(rr.scenario_text, rr.scenario_name + ".yaml");
     if (scenario) {
       rr.description = scenario->description;
-      for (const auto& p : scenario->pipelines) rep.pipelines.push_back(p.id);
-      for (const auto& t : scenario->cdn.tiers) rep.cdn_tiers.push_back(t.name);
+      rep.pipelines = scenario->pipelines;
+      rep.cdn_tiers = scenario->cdn_tiers;
       gates = scenario->gates;
     } else {
       rep.gates_note = "the recorded scenario does not parse with this liveorigin (" + scenario.error().message +

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "sim/results.h"
+#include "results/schema.h"
 
 namespace liveorigin::reports {
 
@@ -111,14 +111,14 @@ Result<ResultsDb> ResultsDb::open(const std::string& path) {
     if (tables.empty()) return make_error(path + ": not a liveorigin results database");
     const auto v = out.number("SELECT MAX(version) FROM schema_version");
     const int64_t version = v ? static_cast<int64_t>(*v) : 0;
-    if (version > sim::kResultsSchemaVersion) {
+    if (version > results::kResultsSchemaVersion) {
       return make_error("results database '" + path + "' has schema version " + std::to_string(version) +
-                        ", newer than this liveorigin supports (" + std::to_string(sim::kResultsSchemaVersion) +
+                        ", newer than this liveorigin supports (" + std::to_string(results::kResultsSchemaVersion) +
                         "): use a newer liveorigin");
     }
-    if (version < sim::kResultsSchemaVersion) {
+    if (version < results::kResultsSchemaVersion) {
       // Older: let the harness migrate it (migrations keep run data), then read it.
-      auto migrated = sim::open_results_db(path);
+      auto migrated = results::open_results_db(path);
       if (!migrated) return migrated.error();
       sqlite3_close_v2(*migrated);
     }

@@ -274,7 +274,6 @@ void HttpLink::send(LinkRequest request, std::function<void(LinkResponse)> done)
 }
 
 size_t HttpLink::in_flight() const { return impl_->in_flight; }
-size_t HttpLink::queued() const { return impl_->queue.size(); }
 
 void HttpLink::close() {
   if (impl_->closed) return;

@@ -47,7 +47,6 @@ class HttpLink final : public OriginLink {
   ~HttpLink() override;
   void send(LinkRequest request, std::function<void(LinkResponse)> done) override;
   size_t in_flight() const override;
-  size_t queued() const;
   // Stops accepting work and closes every connection; pending callbacks get status 0.
   void close();
 

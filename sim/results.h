@@ -14,20 +14,17 @@
 #include <vector>
 
 #include "origin/core/result.h"
+#include "results/schema.h"
 
 struct sqlite3;
 
 namespace liveorigin::sim {
 
-inline constexpr int kResultsSchemaVersion = 1;
-
-// Latency histogram buckets (upper bounds, ms); the last bucket is +Inf.
-inline constexpr int64_t kLatencyBucketsMs[] = {1,   2,   5,    10,   20,   50,    100,   200,
-                                                500, 1000, 2000, 5000, 10000, 30000, 60000};
+using results::kLatencyBucketsMs;
 
 // A stream's timeline, so the database knows when each segment was due
 // (avail(n) = availability_start_ms + (n - start_number + 1) * segment_duration_ms
-// + publish_latency_ms, DESIGN §2.1) and which faults were active then.
+// + publish_latency_ms, docs/http-api.md §2.1) and which faults were active then.
 struct StreamInfo {
   std::string id;
   int64_t segment_duration_ms = 2000;
@@ -162,10 +159,5 @@ class Recorder {
   int64_t requests_total_ = 0;
   int64_t errors_total_ = 0;
 };
-
-// Opens (creating and migrating if needed) a results database. Errors name the path:
-// a database with a newer schema_version, or one with tables but no schema_version
-// (not a results database), is refused. The caller closes it with sqlite3_close().
-Result<sqlite3*> open_results_db(const std::string& path);
 
 }  // namespace liveorigin::sim

@@ -357,53 +357,6 @@ std::string summary_text(const Scenario& s, int64_t run_id, const std::string& d
 
 }  // namespace
 
-std::string origin_config_yaml(const OriginConfig& c) {
-  std::ostringstream y;
-  auto q = [](const std::string& s) {
-    std::string out = "\"";
-    for (char ch : s) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    return out + "\"";
-  };
-  y << "listen: " << q(c.listen) << "\n";
-  if (!c.ingest_listen.empty()) y << "ingest_listen: " << q(c.ingest_listen) << "\n";
-  y << "threads: " << c.threads << "\nserver_id: " << q(c.server_id) << "\nbody_limit_bytes: " << c.body_limit_bytes
-    << "\nhold_requests_max: " << c.hold_requests_max << "\ndrain_ms_max: " << c.drain_ms_max
-    << "\nheader_timeout_ms: " << c.header_timeout_ms << "\nbody_timeout_ms: " << c.body_timeout_ms
-    << "\nidle_timeout_ms: " << c.idle_timeout_ms << "\nmarkers_max: " << c.markers_max
-    << "\ninvalidations_max: " << c.invalidations_max << "\n";
-  y << "store:\n  type: " << c.store.type << "\n  budget_bytes: " << c.store.budget_bytes << "\n";
-  y << "overload:\n  store_reads_max: " << c.overload.store_reads_max
-    << "\n  dvr_budget_rps: " << c.overload.dvr_budget_rps
-    << "\n  background_budget_rps: " << c.overload.background_budget_rps
-    << "\n  shed_ttl_ms: " << c.overload.shed_ttl_ms << "\n";
-  y << "auth:\n  ingest_tokens:\n";
-  for (const auto& t : c.auth.ingest_tokens) {
-    y << "    - {token: " << q(t.token);
-    if (!t.events.empty()) {
-      y << ", events: [";
-      for (size_t i = 0; i < t.events.size(); ++i) y << (i ? ", " : "") << q(t.events[i]);
-      y << "]";
-    }
-    if (!t.pipelines.empty()) {
-      y << ", pipelines: [";
-      for (size_t i = 0; i < t.pipelines.size(); ++i) y << (i ? ", " : "") << q(t.pipelines[i]);
-      y << "]";
-    }
-    y << "}\n";
-  }
-  y << "  admin_tokens: [";
-  for (size_t i = 0; i < c.auth.admin_tokens.size(); ++i) y << (i ? ", " : "") << q(c.auth.admin_tokens[i]);
-  y << "]\nevents:\n";
-  for (const auto& e : c.events) {
-    // The event in its JSON form is valid YAML (flow style).
-    y << "  - " << boost::json::serialize(to_json(e)) << "\n";
-  }
-  return y.str();
-}
-
 Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   Recorder recorder(scenario.interval_ms);
@@ -505,7 +458,7 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
       fs::path generated;
       if (config_path.empty()) {
         generated = fs::temp_directory_path() / ("liveorigin-scenario-" + std::to_string(::getpid()) + ".yaml");
-        std::ofstream(generated) << origin_config_yaml(scenario.origin_config());
+        std::ofstream(generated) << to_yaml(scenario.origin_config());
         config_path = generated.string();
       }
       const std::string binary = options.liveorigin_binary.empty() ? fs::read_symlink("/proc/self/exe").string()

@@ -36,7 +36,4 @@ struct RunSummary {
 // Errors name what failed: "origin: cannot listen on ...", "results.db: ...".
 Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& options);
 
-// The origin config for `liveorigin serve` as YAML text (child mode writes it to a file).
-std::string origin_config_yaml(const OriginConfig& config);
-
 }  // namespace liveorigin::sim

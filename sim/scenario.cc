@@ -17,13 +17,21 @@
 
 #include "origin/core/base64.h"
 #include "origin/core/yaml_reader.h"
+#include "results/gate_spec.h"
+#include "results/recorded_scenario.h"
 
 namespace liveorigin::sim {
 
 namespace {
 
+using yaml::describe;
+using yaml::enum_value;
+using yaml::indexed;
+using yaml::join;
+using yaml::keyed;
 using yaml::Location;
 using yaml::MapReader;
+using yaml::only_if;
 
 constexpr int64_t kHourMs = 3'600'000;
 constexpr int64_t kDayS = 86'400;
@@ -36,48 +44,7 @@ constexpr const char* kDefaultTemplate = "$Number$.m4s";
 // ---------------------------------------------------------------------------------------
 // Small helpers around the YAML reader.
 
-std::string describe(const YAML::Node& node) {
-  if (node.IsScalar()) return "'" + node.Scalar() + "'";
-  if (node.IsMap()) return "a map";
-  if (node.IsSequence()) return "a list";
-  return "nothing";
-}
-
-Location indexed(const Location& where, size_t i) {
-  Location l = where;
-  l.path += "[" + std::to_string(i) + "]";
-  return l;
-}
-
-Location keyed(const Location& where, const std::string& key) {
-  Location l = where;
-  l.path = l.path.empty() ? key : l.path + "." + key;
-  return l;
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view sep = ", ") {
-  std::string out;
-  for (const auto& i : items) {
-    if (!out.empty()) out += sep;
-    out += i;
-  }
-  return out;
-}
-
 std::string num(double v) { return yaml::format_number(v); }
-
-template <typename E>
-E enum_value(const YAML::Node& node, const Location& where,
-             std::initializer_list<std::pair<const char*, E>> values) {
-  std::vector<std::string> names;
-  for (const auto& [name, value] : values) names.emplace_back(name);
-  if (node.IsScalar()) {
-    for (const auto& [name, value] : values) {
-      if (node.Scalar() == name) return value;
-    }
-  }
-  yaml::fail(node, where, "expected one of " + join(names) + ", got " + describe(node));
-}
 
 template <typename E>
 E enum_key(MapReader& r, std::string_view key, std::optional<E> fallback,
@@ -95,14 +62,6 @@ void check_id(const YAML::Node& node, const Location& where, const std::string& 
     yaml::fail(node, where,
                "'" + id + "' is not a valid id (1-64 of A-Z a-z 0-9 . _ -, not starting with _ or .)");
   }
-}
-
-// A key that only makes sense in some cases: reading it marks it known; present where it
-// does not apply, it is an error (so a setting never silently does nothing).
-YAML::Node only_if(MapReader& r, std::string_view key, bool applies, std::string_view why) {
-  const YAML::Node n = r.node(key);
-  if (!n.IsNull() && !applies) yaml::fail(n, r.child(key), why);
-  return n;
 }
 
 double probability(MapReader& r, std::string_view key, double fallback) {
@@ -124,29 +83,6 @@ int64_t span_s(MapReader& r, int64_t at_s, int64_t run_s) {
 
 bool printable_ascii(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
-}
-
-// Rejects duplicate keys anywhere in the document (yaml-cpp keeps both and the reader
-// would silently take the first).
-void check_duplicate_keys(const YAML::Node& node, const Location& where) {
-  if (node.IsMap()) {
-    std::set<std::string> seen;
-    std::string what = "key";
-    if (where.path == "pipelines") what = "pipeline";
-    if (where.path == "event.streams") what = "stream";
-    if (where.path == "cdn.tiers") what = "tier";
-    if (where.path == "viewers") what = "cohort";
-    for (const auto& kv : node) {
-      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
-      const Location child = keyed(where, key);
-      if (kv.first.IsScalar() && !seen.insert(key).second) {
-        yaml::fail(kv.first, child, "duplicate " + what + " '" + key + "'");
-      }
-      check_duplicate_keys(kv.second, child);
-    }
-  } else if (node.IsSequence()) {
-    for (size_t i = 0; i < node.size(); ++i) check_duplicate_keys(node[i], indexed(where, i));
-  }
 }
 
 // A map from id to settings, in file order; `[x, y]` is short for `{x: {}, y: {}}`.
@@ -696,134 +632,9 @@ std::vector<InvalidationAction> parse_invalidations(const YAML::Node& node, cons
 }
 
 // ---------------------------------------------------------------------------------------
-// Gates.
-
-using MK = GateMetric::Kind;
-using MT = GateMetric::Tiers;
-constexpr GateMetric kGateMetrics[] = {
-    {"defective_served_with_clean_available", MK::count, false, MT::none},
-    {"viewer_missing_segments", MK::count, false, MT::none},
-    {"viewer_error_ratio", MK::ratio, true, MT::none},
-    {"origin_requests_per_s", MK::rate, true, MT::none},
-    {"origin_get_latency_ms", MK::latency_ms, true, MT::none},
-    {"viewer_wait_ms", MK::latency_ms, true, MT::none},
-    {"hold_wait_ms", MK::latency_ms, true, MT::cdn_or_origin},
-    {"put_latency_ms", MK::latency_ms, false, MT::none},
-    {"cache_hit_ratio", MK::ratio, true, MT::cdn},
-    {"origin_status_5xx", MK::count, true, MT::none},
-    {"failover_gap_segments", MK::count, false, MT::none},
-    {"shed_ratio", MK::ratio, true, MT::none},
-};
-
-std::vector<Gate> parse_gates(const YAML::Node& node, const Location& where, const CdnSpec& cdn) {
-  std::vector<Gate> out;
-  if (node.IsNull()) return out;
-  if (!node.IsSequence()) yaml::fail(node, where, "expected a list of gates, got " + describe(node));
-  std::vector<std::string> metric_names;
-  for (const auto& m : kGateMetrics) metric_names.emplace_back(m.name);
-  std::vector<std::string> tier_names;
-  for (const auto& t : cdn.tiers) tier_names.push_back(t.name);
-  for (size_t i = 0; i < node.size(); ++i) {
-    MapReader r(node[i], indexed(where, i));
-    Gate g;
-    const YAML::Node metric = r.node("metric");
-    if (metric.IsNull()) yaml::fail(node[i], r.child("metric"), "required key is missing");
-    g.metric = yaml::scalar_string(metric, r.child("metric"));
-    const GateMetric* m = find_gate_metric(g.metric);
-    if (!m) yaml::fail(metric, r.child("metric"), "expected one of " + join(metric_names) + ", got " + describe(metric));
-
-    const YAML::Node op = r.node("op");
-    if (op.IsNull()) yaml::fail(node[i], r.child("op"), "required key is missing (one of < <= > >= == !=)");
-    if (op.IsScalar() && op.Scalar().empty() && !op.Tag().empty() && op.Tag() != "?" && op.Tag() != "!") {
-      // `op: !=` unquoted: YAML reads "!=" as a tag on an empty value.
-      yaml::fail(op, r.child("op"), "got the YAML tag '" + op.Tag() + "': quote the operator (op: \"" + op.Tag() + "\")");
-    }
-    g.op = yaml::scalar_string(op, r.child("op"));
-    if (g.op.empty()) {
-      // `op: >` unquoted at the end of a line: YAML reads an empty folded block.
-      yaml::fail(op, r.child("op"), "expected one of < <= > >= == !=, got '' (quote the operator: op: \">\")");
-    }
-    static const std::set<std::string> kOps = {"<", "<=", ">", ">=", "==", "!="};
-    if (!kOps.contains(g.op)) yaml::fail(op, r.child("op"), "expected one of < <= > >= == !=, got " + describe(op));
-
-    const YAML::Node value = r.node("value");
-    if (value.IsNull()) yaml::fail(node[i], r.child("value"), "required key is missing");
-    switch (m->kind) {
-      case MK::ratio: g.value = yaml::scalar_number(value, r.child("value"), 0, 1, "a ratio in [0, 1]"); break;
-      default: g.value = yaml::scalar_number(value, r.child("value"), 0, 1e15, "a number >= 0"); break;
-    }
-
-    const YAML::Node pct = only_if(r, "percentile", m->kind == MK::latency_ms,
-                                   "only for latency metrics (origin_get_latency_ms, viewer_wait_ms, hold_wait_ms, "
-                                   "put_latency_ms); " + g.metric + " is a " +
-                                       (m->kind == MK::count ? "count" : m->kind == MK::ratio ? "ratio" : "rate"));
-    if (m->kind == MK::latency_ms) {
-      if (pct.IsNull()) yaml::fail(node[i], r.child("percentile"), "required key is missing (a latency gate names its percentile, e.g. percentile: 99)");
-      const double p = yaml::scalar_number(pct, r.child("percentile"), 0, 100, "a percentile in (0, 100]");
-      if (p <= 0) yaml::fail(pct, r.child("percentile"), "expected a percentile in (0, 100], got " + describe(pct));
-      g.percentile = p;
-    }
-
-    const YAML::Node cls = only_if(r, "class", m->takes_class, "not for " + g.metric + " (it has no request class)");
-    if (!cls.IsNull()) {
-      g.request_class = enum_value<std::string>(cls, r.child("class"),
-                                                {{"live", "live"}, {"dvr", "dvr"}, {"background", "background"}});
-    }
-
-    const YAML::Node tier = only_if(r, "tier", m->tiers != MT::none,
-                                    "not for " + g.metric + " (only cache_hit_ratio and hold_wait_ms are per tier)");
-    if (!tier.IsNull()) {
-      g.tier = yaml::scalar_string(tier, r.child("tier"));
-      std::vector<std::string> allowed = tier_names;
-      if (m->tiers == MT::cdn_or_origin) allowed.push_back("origin");
-      if (std::find(allowed.begin(), allowed.end(), g.tier) == allowed.end()) {
-        yaml::fail(tier, r.child("tier"),
-                   "expected one of " + join(allowed) + " (" + g.metric + " is measured at " +
-                       (m->tiers == MT::cdn ? "CDN tiers" : "CDN tiers and the origin") + "), got " + describe(tier));
-      }
-    }
-
-    std::string label = g.metric;
-    if (g.percentile) label += " p" + num(*g.percentile);
-    if (!g.request_class.empty()) label += " class=" + g.request_class;
-    if (!g.tier.empty()) label += " tier=" + g.tier;
-    label += " " + g.op + " " + num(g.value);
-    g.name = r.string("name", label);
-    if (g.name.empty()) yaml::fail(r.node("name"), r.child("name"), "expected a non-empty name");
-    r.finish();
-    out.push_back(std::move(g));
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------
 // The document.
 
 // The comment block the file starts with, without its '#' marks: the story.
-std::string leading_comment(std::string_view text) {
-  std::vector<std::string> lines;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const size_t first = line.find_first_not_of(" \t");
-    if (first == std::string_view::npos) {
-      lines.emplace_back();
-    } else if (line[first] == '#') {
-      std::string_view c = line.substr(first + 1);
-      if (!c.empty() && c[0] == ' ') c.remove_prefix(1);
-      lines.emplace_back(c);
-    } else {
-      break;
-    }
-    pos = end + 1;
-  }
-  while (!lines.empty() && lines.front().empty()) lines.erase(lines.begin());
-  while (!lines.empty() && lines.back().empty()) lines.pop_back();
-  return join(lines, "\n");
-}
 
 // Parses the text; syntax errors read "source:line:col: message". A line like `op: >=`
 // gets a hint: YAML reads '>' as the start of a folded block and '!' as a tag.
@@ -853,7 +664,9 @@ YAML::Node load_yaml(std::string_view text, std::string_view source) {
 Scenario parse_document(std::string_view text, std::string_view source) {
   const YAML::Node root = load_yaml(text, source);
   const Location top{std::string(source), ""};
-  check_duplicate_keys(root, top);
+  static constexpr yaml::KeyNoun kNouns[] = {
+      {"pipelines", "pipeline"}, {"event.streams", "stream"}, {"cdn.tiers", "tier"}, {"viewers", "cohort"}};
+  yaml::check_duplicate_keys(root, top, kNouns);
   MapReader r(root, top);
   Scenario s;
   s.source_path = std::string(source);
@@ -864,7 +677,7 @@ Scenario parse_document(std::string_view text, std::string_view source) {
   if (s.name.empty() || s.name.size() > 200 || !printable_ascii(s.name)) {
     yaml::fail(r.node("name"), r.child("name"), "expected 1 to 200 printable ASCII characters");
   }
-  s.description = r.string("description", leading_comment(text));
+  s.description = r.string("description", results::leading_comment(text));
   s.seed = static_cast<uint64_t>(r.integer("seed", 1, 0, INT64_MAX));
   s.duration_s = r.integer("duration_s", s.duration_s, 1, kDayS);
   s.interval_ms = r.integer("interval_ms", s.interval_ms, 10, std::min<int64_t>(kHourMs, s.duration_s * 1000));
@@ -890,7 +703,9 @@ Scenario parse_document(std::string_view text, std::string_view source) {
   s.markers = parse_markers(r.node("markers"), r.child("markers"), s.duration_s);
   s.invalidations = parse_invalidations(r.node("invalidations"), r.child("invalidations"), s.duration_s, s.event,
                                         s.pipelines);
-  s.gates = parse_gates(r.node("gates"), r.child("gates"), s.cdn);
+  std::vector<std::string> tier_names;
+  for (const auto& t : s.cdn.tiers) tier_names.push_back(t.name);
+  s.gates = results::parse_gates(r.node("gates"), r.child("gates"), tier_names);
   r.finish();
   return s;
 }
@@ -999,15 +814,6 @@ boost::json::value opt(const std::optional<T>& v) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
-
-std::span<const GateMetric> gate_metrics() { return kGateMetrics; }
-
-const GateMetric* find_gate_metric(std::string_view name) {
-  for (const auto& m : kGateMetrics) {
-    if (m.name == name) return &m;
-  }
-  return nullptr;
-}
 
 std::vector<std::string> CdnSpec::edge_tiers() const {
   std::vector<std::string> out;

@@ -17,8 +17,14 @@
 
 #include "origin/core/config.h"
 #include "origin/core/result.h"
+#include "results/gate_spec.h"
 
 namespace liveorigin::sim {
+
+using results::find_gate_metric;
+using results::Gate;
+using results::gate_metrics;
+using results::GateMetric;
 
 // A random quantity, in the unit its key names (e.g. publish_latency_ms).
 //   fixed: value                   {fixed: 300}  or a bare number: 300
@@ -177,17 +183,6 @@ struct InvalidationAction {
   std::optional<bool> exclude;
 };
 
-// An assertion on recorded metrics, evaluated at the end of the run (reports issue).
-struct Gate {
-  std::string metric;  // a metric name from docs/scenario-format.md
-  std::string op;      // one of < <= > >= == !=
-  double value = 0;
-  std::optional<double> percentile;  // for latency metrics: 50, 99, ...
-  std::string request_class;         // live | dvr | background; empty: all
-  std::string tier;                  // a CDN tier; empty: all (or the origin, per metric)
-  std::string name;                  // a label for reports; default "<metric> <op> <value>"
-};
-
 struct Scenario {
   std::string name;         // default: the file name without .yaml
   std::string description;  // the story, for reports
@@ -213,18 +208,6 @@ struct Scenario {
   Result<OriginConfig> effective_origin_config() const;
   int64_t viewers_total() const;  // the sum of the cohorts' counts
 };
-
-// The metrics a gate may name (docs/scenario-format.md, "Gates" defines each).
-struct GateMetric {
-  enum class Kind { count, ratio, rate, latency_ms };
-  enum class Tiers { none, cdn, cdn_or_origin };  // what `tier` may name
-  std::string_view name;
-  Kind kind;
-  bool takes_class;  // `class` allowed
-  Tiers tiers;
-};
-std::span<const GateMetric> gate_metrics();
-const GateMetric* find_gate_metric(std::string_view name);  // nullptr if unknown
 
 // Parses a scenario. Errors read "file:line:col: key.path: what was expected, got 'x'";
 // unknown keys are errors. `source` names the file (relative paths in it resolve

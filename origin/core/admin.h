@@ -1,4 +1,4 @@
-// The admin API (docs/http-api.md, "Admin"): the admin token, events created,
+// The admin API (docs/http-api.md §9, §12.3): the admin token, events created,
 // replaced and deleted at run time, the per-segment audit; markers and invalidation
 // are handed to their units. And the SIGHUP reload of the config file's events and
 // tokens.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include <boost/json.hpp>
 
@@ -11,17 +12,12 @@ namespace liveorigin {
 
 namespace {
 
+using yaml::indexed;
 using yaml::Location;
 using yaml::MapReader;
 
 constexpr int64_t kMaxMs = int64_t{1} << 50;  // far beyond any real value, never overflows math
 constexpr int64_t kHourMs = 3'600'000;
-
-Location indexed(const Location& where, size_t i) {
-  Location l = where;
-  l.path += "[" + std::to_string(i) + "]";
-  return l;
-}
 
 void check_id(const YAML::Node& node, const Location& where, const std::string& id) {
   if (!is_valid_id(id)) {
@@ -172,31 +168,110 @@ bool is_valid_id(std::string_view id) {
   });
 }
 
+namespace {
+
+// Every server-level key, once: its name in the file, where it lives, its bounds.
+// Parsing, writing a config file (to_yaml) and reload's list of settings that need a
+// restart all walk this one table; none of these keys is applied by a reload (events
+// and tokens are). A new key is a member in config.h and a line here.
+template <typename Config, typename Visitor>
+void visit_server_keys(Config& c, Visitor& v) {
+  v.text("listen", c.listen);
+  v.text("ingest_listen", c.ingest_listen);
+  v.integer("threads", c.threads, 0, 256);
+  v.text("server_id", c.server_id);
+  v.integer("body_limit_bytes", c.body_limit_bytes, 1024, int64_t{1} << 32);
+  v.integer("hold_requests_max", c.hold_requests_max, 0, 10'000'000);
+  v.integer("drain_ms_max", c.drain_ms_max, 0, kHourMs);
+  v.integer("header_timeout_ms", c.header_timeout_ms, 1, kHourMs);
+  v.integer("body_timeout_ms", c.body_timeout_ms, 1, kHourMs);
+  v.integer("idle_timeout_ms", c.idle_timeout_ms, 1, kHourMs);
+  v.integer("markers_max", c.markers_max, 1, 100000);
+  v.integer("invalidations_max", c.invalidations_max, 1, 10'000'000);
+  v.section("overload", [&] {
+    v.integer("store_reads_max", c.overload.store_reads_max, 0, 10'000'000);
+    v.integer("dvr_budget_rps", c.overload.dvr_budget_rps, 0, 100'000'000);
+    v.integer("background_budget_rps", c.overload.background_budget_rps, 0, 100'000'000);
+    v.integer("shed_ttl_ms", c.overload.shed_ttl_ms, 1, kHourMs);
+  });
+  v.section("store", [&] {
+    v.choice("type", c.store.type, {"memory"});
+    v.integer("budget_bytes", c.store.budget_bytes, 1 << 20, int64_t{1} << 44);
+  });
+}
+
+// Reads the keys from the file; a missing key keeps the member's default.
+struct KeyReader {
+  MapReader* r;
+  std::string section_;  // "store " inside store:
+
+  void text(const char* key, std::string& v) { v = r->string(key, v); }
+  template <typename T>
+  void integer(const char* key, T& v, int64_t min, int64_t max) {
+    v = static_cast<T>(r->integer(key, static_cast<int64_t>(v), min, max));
+  }
+  void choice(const char* key, std::string& v, std::initializer_list<const char*> allowed) {
+    v = r->string(key, v);
+    std::vector<std::string> names(allowed.begin(), allowed.end());
+    if (std::find(names.begin(), names.end(), v) == names.end()) {
+      yaml::fail(r->node(key), r->child(key),
+                 "unknown " + section_ + key + " '" + v + "' (available: " + yaml::join(names) + ")");
+    }
+  }
+  template <typename F>
+  void section(const char* key, F&& read) {
+    MapReader inner(r->node(key), r->child(key));
+    MapReader* outer = std::exchange(r, &inner);
+    section_ = std::string(key) + " ";
+    read();
+    inner.finish();
+    section_.clear();
+    r = outer;
+  }
+};
+
+// Each key as "section.name" and its value in YAML (strings quoted).
+struct KeyLister {
+  std::vector<std::pair<std::string, std::string>> keys;
+  std::string prefix;
+
+  static std::string quote(const std::string& s) {
+    std::string out = "\"";
+    for (char ch : s) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    return out + "\"";
+  }
+  void text(const char* key, const std::string& v) { keys.emplace_back(prefix + key, quote(v)); }
+  template <typename T>
+  void integer(const char* key, const T& v, int64_t, int64_t) {
+    keys.emplace_back(prefix + key, std::to_string(v));
+  }
+  void choice(const char* key, const std::string& v, std::initializer_list<const char*>) { text(key, v); }
+  template <typename F>
+  void section(const char* key, F&& list) {
+    prefix = std::string(key) + ".";
+    list();
+    prefix.clear();
+  }
+};
+
+std::vector<std::pair<std::string, std::string>> server_keys(const OriginConfig& c) {
+  KeyLister lister;
+  visit_server_keys(c, lister);
+  return std::move(lister.keys);
+}
+
+}  // namespace
+
 Result<OriginConfig> parse_origin_config(std::string_view text, std::string_view source) {
   return yaml::parse_document<OriginConfig>([&]() -> OriginConfig {
     const YAML::Node root = yaml::load(text, source);
     MapReader r(root, Location{std::string(source), ""});
     OriginConfig c;
-    c.listen = r.string("listen", c.listen);
-    c.ingest_listen = r.string("ingest_listen", std::string());
-    c.threads = static_cast<int>(r.integer("threads", 0, 0, 256));
-    c.server_id = r.string("server_id", c.server_id);
-    c.body_limit_bytes = r.integer("body_limit_bytes", c.body_limit_bytes, 1024, int64_t{1} << 32);
-    c.hold_requests_max = r.integer("hold_requests_max", c.hold_requests_max, 0, 10'000'000);
-    c.drain_ms_max = r.integer("drain_ms_max", c.drain_ms_max, 0, kHourMs);
-    c.header_timeout_ms = r.integer("header_timeout_ms", c.header_timeout_ms, 1, kHourMs);
-    c.body_timeout_ms = r.integer("body_timeout_ms", c.body_timeout_ms, 1, kHourMs);
-    c.idle_timeout_ms = r.integer("idle_timeout_ms", c.idle_timeout_ms, 1, kHourMs);
-
-    c.markers_max = r.integer("markers_max", c.markers_max, 1, 100000);
-    c.invalidations_max = r.integer("invalidations_max", c.invalidations_max, 1, 10'000'000);
-
-    MapReader overload(r.node("overload"), r.child("overload"));
-    c.overload.store_reads_max = overload.integer("store_reads_max", c.overload.store_reads_max, 0, 10'000'000);
-    c.overload.dvr_budget_rps = overload.integer("dvr_budget_rps", 0, 0, 100'000'000);
-    c.overload.background_budget_rps = overload.integer("background_budget_rps", 0, 0, 100'000'000);
-    c.overload.shed_ttl_ms = overload.integer("shed_ttl_ms", c.overload.shed_ttl_ms, 1, kHourMs);
-    overload.finish();
+    KeyReader keys{&r};
+    visit_server_keys(c, keys);
 
     MapReader auth(r.node("auth"), r.child("auth"));
     const YAML::Node tokens = auth.node("ingest_tokens");
@@ -209,14 +284,6 @@ Result<OriginConfig> parse_origin_config(std::string_view text, std::string_view
     }
     c.auth.admin_tokens = auth.string_list("admin_tokens");
     auth.finish();
-
-    MapReader store(r.node("store"), r.child("store"));
-    c.store.type = store.string("type", c.store.type);
-    if (c.store.type != "memory") {
-      yaml::fail(store.node("type"), store.child("type"), "unknown store type (available: memory)");
-    }
-    c.store.budget_bytes = store.integer("budget_bytes", c.store.budget_bytes, 1 << 20, int64_t{1} << 44);
-    store.finish();
 
     const YAML::Node events = r.node("events");
     if (!events.IsNull() && !events.IsSequence()) {
@@ -243,30 +310,45 @@ Result<EventConfig> parse_event_config(std::string_view text, std::string_view s
   });
 }
 
-std::vector<std::string> restart_only_changes(const OriginConfig& c, const OriginConfig& next) {
-  std::vector<std::string> restart;
-  auto check = [&](const char* name, const auto& a, const auto& b) {
-    if (a != b) restart.push_back(name);
+std::vector<std::string> restart_only_changes(const OriginConfig& running, const OriginConfig& next) {
+  const auto a = server_keys(running);
+  const auto b = server_keys(next);
+  std::vector<std::string> changed;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].second != b[i].second) changed.push_back(a[i].first);
+  }
+  return changed;
+}
+
+std::string to_yaml(const OriginConfig& c) {
+  std::string y;
+  std::string section;
+  for (const auto& [key, value] : server_keys(c)) {
+    if (key == "ingest_listen" && value == "\"\"") continue;  // none
+    const size_t dot = key.find('.');
+    if (dot != std::string::npos && key.substr(0, dot) != section) {
+      section = key.substr(0, dot);
+      y += section + ":\n";
+    }
+    y += (dot == std::string::npos ? "" : "  ") + key.substr(dot == std::string::npos ? 0 : dot + 1) + ": " + value +
+         "\n";
+  }
+  auto list = [](const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + KeyLister::quote(items[i]);
+    return out + "]";
   };
-  check("listen", next.listen, c.listen);
-  check("ingest_listen", next.ingest_listen, c.ingest_listen);
-  check("threads", next.threads, c.threads);
-  check("server_id", next.server_id, c.server_id);
-  check("body_limit_bytes", next.body_limit_bytes, c.body_limit_bytes);
-  check("hold_requests_max", next.hold_requests_max, c.hold_requests_max);
-  check("drain_ms_max", next.drain_ms_max, c.drain_ms_max);
-  check("header_timeout_ms", next.header_timeout_ms, c.header_timeout_ms);
-  check("body_timeout_ms", next.body_timeout_ms, c.body_timeout_ms);
-  check("idle_timeout_ms", next.idle_timeout_ms, c.idle_timeout_ms);
-  check("markers_max", next.markers_max, c.markers_max);
-  check("invalidations_max", next.invalidations_max, c.invalidations_max);
-  check("store.type", next.store.type, c.store.type);
-  check("store.budget_bytes", next.store.budget_bytes, c.store.budget_bytes);
-  check("overload.store_reads_max", next.overload.store_reads_max, c.overload.store_reads_max);
-  check("overload.dvr_budget_rps", next.overload.dvr_budget_rps, c.overload.dvr_budget_rps);
-  check("overload.background_budget_rps", next.overload.background_budget_rps, c.overload.background_budget_rps);
-  check("overload.shed_ttl_ms", next.overload.shed_ttl_ms, c.overload.shed_ttl_ms);
-  return restart;
+  y += "auth:\n  ingest_tokens:\n";
+  for (const auto& t : c.auth.ingest_tokens) {
+    y += "    - {token: " + KeyLister::quote(t.token);
+    if (!t.events.empty()) y += ", events: " + list(t.events);
+    if (!t.pipelines.empty()) y += ", pipelines: " + list(t.pipelines);
+    y += "}\n";
+  }
+  y += "  admin_tokens: " + list(c.auth.admin_tokens) + "\nevents:\n";
+  // An event in its JSON form is valid YAML (flow style).
+  for (const auto& e : c.events) y += "  - " + boost::json::serialize(to_json(e)) + "\n";
+  return y;
 }
 
 boost::json::value to_json(const EventConfig& e) {

@@ -1,6 +1,6 @@
 // Origin configuration: the YAML file of `liveorigin serve --config` and the JSON
 // bodies of the admin events API share one shape and one parser. Every value here is
-// resolved (defaults of DESIGN §2.1 applied), so the core never looks for "unset".
+// resolved (the defaults of docs/http-api.md §3 applied), so the core never looks for "unset".
 #pragma once
 
 #include <cstdint>
@@ -77,7 +77,7 @@ struct StoreConfig {
   int64_t budget_bytes = int64_t{4} << 30;  // memory store: bytes of objects kept at most
 };
 
-// Request classes of DESIGN §2.6, most important first.
+// Request classes of docs/http-api.md §7.8, most important first.
 enum class RequestClass : uint8_t { live, dvr, background };
 inline constexpr size_t kRequestClasses = 3;
 
@@ -125,6 +125,10 @@ Result<EventConfig> parse_event_config(std::string_view text, std::string_view s
 // Names of the settings that differ between `running` and `next` and that a running
 // server does not apply (listen, threads, limits...): they need a restart.
 std::vector<std::string> restart_only_changes(const OriginConfig& running, const OriginConfig& next);
+
+// The config as a file `liveorigin serve --config` reads (every key; the harness
+// writes one for a child origin).
+std::string to_yaml(const OriginConfig& config);
 
 // The resolved event as JSON (every key, defaults filled in), for GET /admin/events/{id}.
 boost::json::value to_json(const EventConfig& event);

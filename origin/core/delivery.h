@@ -1,4 +1,4 @@
-// Delivery of /live/{event}/{stream}/{object} (docs/http-api.md, "Delivery"): the
+// Delivery of /live/{event}/{stream}/{object} (docs/http-api.md §7): the
 // zones of a numbered segment checked from metadata alone, selection among the
 // candidates, the commit of the choice, holds, and plain objects. The store is
 // reached only through the Fetch it returns, once a zone says "select".

@@ -1,4 +1,4 @@
-// Held requests (docs/http-api.md, "Holds"): a request for a segment that is due
+// Held requests (docs/http-api.md §7.5): a request for a segment that is due
 // within the hold window, or whose selection waits for another pipeline, waits for
 // the PUT that publishes it instead of being refused. Bounded: hold_requests_max in
 // all, hold_ms_max each; past either bound the answer is 404 not-yet with the TTL

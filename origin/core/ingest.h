@@ -1,4 +1,4 @@
-// Ingest (docs/http-api.md, "Ingest"): PUTs of segments and plain objects from the
+// Ingest (docs/http-api.md §6): PUTs of segments and plain objects from the
 // packagers, in three steps around the body and the store write: begin (auth, zone
 // of the number, headers), finish (digest, size, the re-PUT rules, a place in the
 // byte budget), complete (the candidate exists; waiters are woken; the PUT is

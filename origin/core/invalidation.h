@@ -1,4 +1,4 @@
-// Invalidation (docs/http-api.md, "Invalidation"): un-commits the choices of a range
+// Invalidation (docs/http-api.md §11): un-commits the choices of a range
 // of segments so they are selected afresh with a new version, optionally keeping a
 // pipeline out of the range (an exclusion) until lifted; and the feed CDN nodes
 // follow to purge, /live/{event}/_invalidations?since=V.

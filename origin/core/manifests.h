@@ -1,7 +1,7 @@
-// Manifests the origin generates itself (docs/http-api.md, "Template manifests").
+// Manifests the origin generates itself (docs/http-api.md §15).
 //
 // Because every stream's segments follow a fixed template on a fixed timeline
-// (DESIGN §2.1), one static DASH MPD (type="dynamic", SegmentTemplate with $Number$)
+// (docs/http-api.md §2), one static DASH MPD (type="dynamic", SegmentTemplate with $Number$)
 // describes an event for as long as its config does not change, and an HLS media
 // playlist is a pure function of the config and the clock. What the config does not
 // say (codec strings, picture size, sample rate) is read from the init segments'

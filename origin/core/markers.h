@@ -1,4 +1,4 @@
-// Markers (docs/http-api.md, "Markers"): stream metadata such as ad breaks, posted
+// Markers (docs/http-api.md §10): stream metadata such as ad breaks, posted
 // through the admin API and carried on every segment response whose media interval
 // they overlap, in Live-Markers. A change that covers already-served segments gives
 // them a new version, so caches holding them revalidate.

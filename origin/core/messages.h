@@ -29,7 +29,7 @@ struct RequestHead {
   std::string_view range;
   std::string_view if_range;
   std::optional<uint64_t> content_length;  // absent when chunked
-  // Priority hints (DESIGN §2.6). CMCD (CTA-5004) may also come as the CMCD query
+  // Priority hints (docs/http-api.md §7.8). CMCD (CTA-5004) may also come as the CMCD query
   // parameter, which the core reads from `target`.
   std::string_view cmcd_request;  // CMCD-Request: bl=...
   std::string_view cmcd_session;  // CMCD-Session: st=...

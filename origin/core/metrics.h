@@ -16,8 +16,8 @@
 
 namespace liveorigin {
 
-// Where a request was decided (the delivery zones of docs/http-api.md, plus the
-// non-segment paths).
+// Where a request was decided (the delivery zones of docs/http-api.md §7.2, plus
+// the non-segment paths).
 enum class ZoneLabel : uint8_t {
   unknown_event,
   unknown_stream,

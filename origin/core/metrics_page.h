@@ -1,4 +1,4 @@
-// GET /metrics: the Prometheus text of every counter (docs/http-api.md, "Metrics").
+// GET /metrics: the Prometheus text of every counter (docs/http-api.md §12.2).
 // Pure: formats what it is given.
 #pragma once
 

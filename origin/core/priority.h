@@ -1,4 +1,4 @@
-// Request classes and overload (docs/http-api.md, "Priority and overload"): every
+// Request classes and overload (docs/http-api.md §7.8): every
 // segment request is classed live, dvr or background before any work; under
 // overload background, then dvr, are answered 503 with a short cache TTL, and a
 // repeat of a shed request within that TTL is answered from a small per-thread

@@ -1,4 +1,4 @@
-// Which path a request names (docs/http-api.md, "Paths"): one parse of the target,
+// Which path a request names (docs/http-api.md §4): one parse of the target,
 // then the route the façade dispatches on. Pure: no state, no lock.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Which candidate is served (docs/http-api.md, "Selection" and "Plain objects"), and
+// Which candidate is served (docs/http-api.md §7.3, §7.6), and
 // recording the choice. Pure functions over the state of state.h; the caller holds
 // the stream's mutex where a function reads stream state.
 #pragma once

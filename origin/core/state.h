@@ -48,7 +48,7 @@ struct Candidate {
 };
 using CandidatePtr = std::shared_ptr<const Candidate>;
 
-// The choice served for one segment (docs/http-api.md, "Selection" and "Commit").
+// The choice served for one segment (docs/http-api.md §7.3, §7.4).
 struct Decision {
   std::string committed;  // pipeline of the committed choice; empty: none
   int64_t committed_ms = -1;
@@ -88,7 +88,7 @@ struct StreamState {
   void mark_live(std::string_view pipeline, int64_t now_ms) REQUIRES(mu);
 };
 
-// Stream metadata carried in Live-Markers (docs/http-api.md, "Markers").
+// Stream metadata carried in Live-Markers (docs/http-api.md §10).
 struct Marker {
   std::string id;
   std::string kind;
@@ -104,8 +104,8 @@ struct Marker {
   bool overlaps(int64_t from_ms, int64_t to_ms) const { return start_ms < to_ms && from_ms < end_ms(); }
 };
 
-// A pipeline kept out of a range of segments by invalidation (docs/http-api.md,
-// "Invalidation").
+// A pipeline kept out of a range of segments by invalidation (docs/http-api.md
+// §11).
 struct Exclusion {
   std::string pipeline;
   std::string stream;  // empty: every stream of the event

@@ -1,5 +1,5 @@
-// The endpoints that describe an event's streams (docs/http-api.md, "Time and
-// timeline" and "Generated manifests"): /live/{event}/_timeline, the template
+// The endpoints that describe an event's streams (docs/http-api.md §5 and
+// §15): /live/{event}/_timeline, the template
 // parameters and live edge CDN nodes filter with; and the DASH MPD and HLS playlists
 // generated from the config and the stored init segments (manifests.h).
 //

@@ -1,4 +1,4 @@
-// Time math of DESIGN §2.1: when each segment of an epoch-locked stream should
+// Time math of docs/http-api.md §2: when each segment of an epoch-locked stream should
 // exist, which is the live edge now, and which delivery zone a number falls in.
 // Pure functions of the stream config and a time; no clock is read here.
 #pragma once
@@ -39,7 +39,7 @@ inline int64_t dvr_floor(const EventConfig& e, const StreamConfig& s, int64_t ed
   return f < s.start_number ? s.start_number : f;
 }
 
-// Delivery zones of DESIGN §2.3 for a numbered segment of a known stream, in table order.
+// Delivery zones of docs/http-api.md §7.2 for a numbered segment of a known stream, in table order.
 enum class Zone { expired, select, hold, not_yet, too_early };
 
 struct ZoneDecision {

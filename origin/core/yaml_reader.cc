@@ -16,14 +16,63 @@ std::string position(const YAML::Node& node, const Location& where) {
   return s;
 }
 
-std::string quoted(const YAML::Node& node) {
+std::string quoted(const YAML::Node& node) { return describe(node); }
+
+}  // namespace
+
+std::string describe(const YAML::Node& node) {
   if (node.IsScalar()) return "'" + node.Scalar() + "'";
   if (node.IsMap()) return "a map";
   if (node.IsSequence()) return "a list";
   return "nothing";
 }
 
-}  // namespace
+Location indexed(const Location& where, size_t i) {
+  Location l = where;
+  l.path += "[" + std::to_string(i) + "]";
+  return l;
+}
+
+Location keyed(const Location& where, const std::string& key) {
+  Location l = where;
+  l.path = l.path.empty() ? key : l.path + "." + key;
+  return l;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& i : items) {
+    if (!out.empty()) out += sep;
+    out += i;
+  }
+  return out;
+}
+
+YAML::Node only_if(MapReader& r, std::string_view key, bool applies, std::string_view why) {
+  const YAML::Node n = r.node(key);
+  if (!n.IsNull() && !applies) fail(n, r.child(key), why);
+  return n;
+}
+
+void check_duplicate_keys(const YAML::Node& node, const Location& where, std::span<const KeyNoun> nouns) {
+  if (node.IsMap()) {
+    std::set<std::string, std::less<>> seen;
+    std::string_view what = "key";
+    for (const auto& n : nouns) {
+      if (n.path == where.path) what = n.noun;
+    }
+    for (const auto& kv : node) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+      const Location child = keyed(where, key);
+      if (kv.first.IsScalar() && !seen.insert(key).second) {
+        fail(kv.first, child, "duplicate " + std::string(what) + " '" + key + "'");
+      }
+      check_duplicate_keys(kv.second, child, nouns);
+    }
+  } else if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) check_duplicate_keys(node[i], indexed(where, i), nouns);
+  }
+}
 
 void fail(const YAML::Node& node, const Location& where, std::string_view what) {
   std::string msg = position(node, where);
@@ -163,12 +212,15 @@ void MapReader::finish() const {
 }
 
 YAML::Node load(std::string_view text, std::string_view source) {
+  YAML::Node root;
   try {
-    return YAML::Load(std::string(text));
+    root = YAML::Load(std::string(text));
   } catch (const YAML::ParserException& e) {
     throw ParseError(std::string(source) + ":" + std::to_string(e.mark.line + 1) + ":" +
                      std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
+  check_duplicate_keys(root, Location{std::string(source), ""});
+  return root;
 }
 
 }  // namespace liveorigin::yaml

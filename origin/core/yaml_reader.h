@@ -7,7 +7,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <initializer_list>
 #include <set>
+#include <span>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -71,8 +74,43 @@ double scalar_number(const YAML::Node& node, const Location& where, double min, 
 // Shortest plain spelling of a number for messages: 0.5, 3000, 1e+20.
 std::string format_number(double v);
 
-// Parses text into a node; syntax errors become "source:line:col: message".
+// What a map's keys name at a path, for "duplicate <noun> 'x'" (default: "key").
+struct KeyNoun {
+  std::string_view path;  // "pipelines", "event.streams"
+  std::string_view noun;  // "pipeline", "stream"
+};
+
+// Rejects duplicate keys anywhere under `node` (yaml-cpp keeps both, and a reader
+// would silently take the first): "source:line:col: path: duplicate key 'threads'".
+void check_duplicate_keys(const YAML::Node& node, const Location& where, std::span<const KeyNoun> nouns = {});
+
+// Parses text into a node and checks it for duplicate keys; syntax errors become
+// "source:line:col: message".
 YAML::Node load(std::string_view text, std::string_view source);
+
+// Pieces of messages and locations, shared by the readers of config, admin bodies
+// and scenarios.
+std::string describe(const YAML::Node& node);  // 'x', a map, a list, nothing
+Location indexed(const Location& where, size_t i);             // path[i]
+Location keyed(const Location& where, const std::string& key);  // path.key
+std::string join(const std::vector<std::string>& items, std::string_view sep = ", ");
+
+// The value of an enumeration: `values` maps each spelling to its value.
+template <typename E>
+E enum_value(const YAML::Node& node, const Location& where, std::initializer_list<std::pair<const char*, E>> values) {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : values) names.emplace_back(name);
+  if (node.IsScalar()) {
+    for (const auto& [name, value] : values) {
+      if (node.Scalar() == name) return value;
+    }
+  }
+  fail(node, where, "expected one of " + join(names) + ", got " + describe(node));
+}
+
+// A key that only makes sense in some cases: reading it marks it known; present where
+// it does not apply, it is an error (so a setting never silently does nothing).
+YAML::Node only_if(MapReader& r, std::string_view key, bool applies, std::string_view why);
 
 // Runs `fn` and converts a ParseError (or yaml-cpp exception) into an Error.
 template <typename T, typename Fn>

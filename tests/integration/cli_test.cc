@@ -147,6 +147,15 @@ events:
   fs::remove(config);
 }
 
+TEST(CliCheckConfig, DuplicateKeyIsRefusedWithFileLineAndKey) {
+  const fs::path config = write_config("check-dup", "listen: 127.0.0.1:0\nthreads: 2\nthreads: 4\n");
+  Child child({"check-config", config.string()});
+  EXPECT_EQ(child.wait_exit(std::chrono::seconds(5)), 1);
+  EXPECT_NE(child.log().find(config.string() + ":3:1: threads: duplicate key 'threads'"), std::string::npos)
+      << child.log();
+  fs::remove(config);
+}
+
 TEST(CliServe, SighupReloadsEventsAndTokensWithoutDroppingConnections) {
   const fs::path config = write_config("serve-hup", kConfig);
   Child child({"serve", "--config", config.string()});

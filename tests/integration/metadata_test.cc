@@ -1,4 +1,4 @@
-// DESIGN §2.4-§2.7 over real sockets: markers, invalidation, overload with real
+// docs/http-api.md §7.8-§12 over real sockets: markers, invalidation, overload with real
 // concurrent clients, the ingest listener, SIGHUP reload.
 #include <gtest/gtest.h>
 

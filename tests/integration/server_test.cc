@@ -1,5 +1,5 @@
-// The real server on loopback, talked to over HTTP: every behaviour of DESIGN
-// §2.1-§2.3 and the operations the server needs, as a packager and a CDN see it.
+// The real server on loopback, talked to over HTTP: every behaviour of
+// docs/http-api.md §2-§7 and the operations the server needs, as a packager and a CDN see it.
 #include <gtest/gtest.h>
 
 #include <openssl/sha.h>

@@ -182,7 +182,7 @@ class OriginProcess {
   std::unique_ptr<Process> process_;
 };
 
-// One ffmpeg pipeline as DESIGN's packagers are: it encodes a test source (a picture
+// One ffmpeg pipeline, as a real packaging pipeline runs: it encodes a test source (a picture
 // and a tone) and pushes DASH with -method PUT into the origin, one DASH output per
 // liveorigin stream (`video`, `audio`), with ffmpeg's default object names
 // (init-stream0.m4s, chunk-stream0-$Number%05d$.m4s, manifest.mpd).

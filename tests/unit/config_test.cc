@@ -472,6 +472,68 @@ TEST(ConfigToJson, ShowsResolvedDefaults) {
   EXPECT_EQ(s.at("content_type").as_string(), "video");
 }
 
+TEST(ConfigServerKeys, WrittenFileReadsBackTheSameSettings) {
+  auto c = parse_origin_config(R"(listen: "[::1]:9000"
+ingest_listen: 127.0.0.1:9001
+threads: 3
+server_id: "origin \"7\""
+body_limit_bytes: 2048
+hold_requests_max: 7
+drain_ms_max: 11
+header_timeout_ms: 12
+body_timeout_ms: 13
+idle_timeout_ms: 14
+markers_max: 15
+invalidations_max: 16
+overload: {store_reads_max: 17, dvr_budget_rps: 18, background_budget_rps: 19, shed_ttl_ms: 20}
+store: {type: memory, budget_bytes: 2097152}
+auth:
+  ingest_tokens: [a, {token: b, events: [final], pipelines: [p]}]
+  admin_tokens: [z]
+events:
+  - {id: final, pipelines: [p, q], streams: [{id: video}]}
+)",
+                               "in.yaml");
+  ASSERT_TRUE(c) << c.error().message;
+  const std::string written = to_yaml(*c);
+  auto back = parse_origin_config(written, "written.yaml");
+  ASSERT_TRUE(back) << back.error().message << "\n" << written;
+  EXPECT_TRUE(restart_only_changes(*c, *back).empty()) << written;
+  EXPECT_EQ(back->ingest_listen, "127.0.0.1:9001");
+  EXPECT_EQ(back->server_id, "origin \"7\"");
+  EXPECT_EQ(back->overload.shed_ttl_ms, 20);
+  ASSERT_EQ(back->auth.ingest_tokens.size(), 2u);
+  EXPECT_EQ(back->auth.ingest_tokens[1].pipelines, std::vector<std::string>{"p"});
+  ASSERT_EQ(back->events.size(), 1u);
+  EXPECT_EQ(back->events[0].pipelines[1].id, "q");
+}
+
+TEST(ConfigServerKeys, ReloadNamesEverySettingThatNeedsARestart) {
+  auto a = parse_origin_config("threads: 2\noverload: {shed_ttl_ms: 10}\n", "a.yaml");
+  auto b = parse_origin_config("threads: 3\noverload: {shed_ttl_ms: 11}\nstore: {budget_bytes: 2097152}\n", "b.yaml");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(restart_only_changes(*a, *b),
+            (std::vector<std::string>{"threads", "overload.shed_ttl_ms", "store.budget_bytes"}));
+}
+
+TEST(ConfigErrors, DuplicateKeysAreRefusedWhereTheSecondOneIs) {
+  auto c = parse_origin_config("threads: 2\nlisten: 127.0.0.1:0\nthreads: 3\n", "dup.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message, "dup.yaml:3:1: threads: duplicate key 'threads'");
+  auto nested = parse_origin_config("overload:\n  shed_ttl_ms: 1\n  shed_ttl_ms: 2\n", "dup.yaml");
+  ASSERT_FALSE(nested);
+  EXPECT_EQ(nested.error().message, "dup.yaml:3:3: overload.shed_ttl_ms: duplicate key 'shed_ttl_ms'");
+  auto body = parse_event_config(R"({"id": "x", "id": "y", "pipelines": [a], "streams": [{id: v}]})", "request body", "");
+  ASSERT_FALSE(body);
+  EXPECT_NE(body.error().message.find("id: duplicate key 'id'"), std::string::npos) << body.error().message;
+}
+
+TEST(ConfigErrors, UnknownStoreTypeNamesTheTypesThereAre) {
+  auto c = parse_origin_config("store: {type: floppy}\n", "s.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message, "s.yaml:1:15: store.type: unknown store type 'floppy' (available: memory)");
+}
+
 TEST(ConfigYamlReader, ReadsTypedValuesAndRejectsUnreadKeys) {
   const YAML::Node root = yaml::load("n: 5\nf: 1.5\nb: true\nl: [x, y]\ns: hi\nextra: 1\n", "t.yaml");
   yaml::MapReader r(root, yaml::Location{"t.yaml", ""});

@@ -332,12 +332,12 @@ TEST_F(ResultsRun, LiveCountersCountOriginRequestsAndErrors) {
 
 TEST_F(ResultsRun, RunRowAndSchemaVersion) {
   Db db(path_);
-  EXPECT_EQ(integer(db, "SELECT MAX(version) FROM schema_version"), kResultsSchemaVersion);
+  EXPECT_EQ(integer(db, "SELECT MAX(version) FROM schema_version"), results::kResultsSchemaVersion);
   EXPECT_EQ(query(db, "SELECT id, scenario_name, scenario_hash, scenario_text, seed, version, mode, origin_mode, "
                       "origin_url, parameters_json, interval_ms, started_ms, ended_ms, status, schema_version FROM runs"),
             (Rows{{I(1), S("failover"), S("abc123"), S("name: failover\n"), I(42), S("0.1.0"), S("virtual"),
                    S("in-process"), S(""), S(R"({"duration_s":14})"), I(1000), I(kStart), I(kEnd), S("completed"),
-                   I(kResultsSchemaVersion)}}));
+                   I(results::kResultsSchemaVersion)}}));
   EXPECT_EQ(query(db, "SELECT stream, segment_duration_ms, availability_start_ms, start_number, publish_latency_ms "
                       "FROM streams"),
             (Rows{{S("video"), I(2000), I(0), I(0), I(0)}}));
@@ -667,16 +667,16 @@ TEST(ResultsDb, NewerSchemaVersionIsRefused) {
   ASSERT_TRUE(rec.write(path, kEnd, "completed").ok());
   {
     Db db(path);
-    query(db, "INSERT INTO schema_version (version, applied_ms) VALUES (" + std::to_string(kResultsSchemaVersion + 1) +
+    query(db, "INSERT INTO schema_version (version, applied_ms) VALUES (" + std::to_string(results::kResultsSchemaVersion + 1) +
                   ", 0)");
   }
   Result<int64_t> id = rec.write(path, kEnd, "completed");
   ASSERT_FALSE(id.ok());
   EXPECT_EQ(id.error().message,
-            "results database '" + path + "' has schema version " + std::to_string(kResultsSchemaVersion + 1) +
-                ", newer than this liveorigin supports (" + std::to_string(kResultsSchemaVersion) +
+            "results database '" + path + "' has schema version " + std::to_string(results::kResultsSchemaVersion + 1) +
+                ", newer than this liveorigin supports (" + std::to_string(results::kResultsSchemaVersion) +
                 "): use a newer liveorigin or write to another database");
-  Result<sqlite3*> opened = open_results_db(path);
+  Result<sqlite3*> opened = results::open_results_db(path);
   ASSERT_FALSE(opened.ok());
   EXPECT_NE(opened.error().message.find("newer"), std::string::npos);
   // Nothing was written.
@@ -691,7 +691,7 @@ TEST(ResultsDb, ForeignDatabaseIsRefused) {
     Db db(path);
     query(db, "CREATE TABLE segments (key TEXT)");
   }
-  Result<sqlite3*> opened = open_results_db(path);
+  Result<sqlite3*> opened = results::open_results_db(path);
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.error().message,
             "results database '" + path + "': not a liveorigin results database (it has tables but no schema_version)");
@@ -712,7 +712,7 @@ TEST(ResultsDb, NotADatabaseFileIsAnErrorNamingIt) {
   TempDir dir;
   std::string path = dir.file("notes.txt");
   std::ofstream(path) << "these are not the results you are looking for, not even close to a sqlite header\n";
-  Result<sqlite3*> opened = open_results_db(path);
+  Result<sqlite3*> opened = results::open_results_db(path);
   ASSERT_FALSE(opened.ok());
   EXPECT_NE(opened.error().message.find("'" + path + "'"), std::string::npos) << opened.error().message;
 }
@@ -721,7 +721,7 @@ TEST(ResultsDb, OpenCreatesTheSchemaOnce) {
   TempDir dir;
   std::string path = dir.file("fresh.db");
   for (int i = 0; i < 2; ++i) {
-    Result<sqlite3*> opened = open_results_db(path);
+    Result<sqlite3*> opened = results::open_results_db(path);
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     EXPECT_EQ(integer(*opened, "SELECT COUNT(*) FROM schema_version"), 1);
     EXPECT_EQ(integer(*opened, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view'"), 12);

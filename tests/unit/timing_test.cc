@@ -11,7 +11,7 @@
 namespace liveorigin {
 namespace {
 
-// A resolved stream as the config parser would produce it (DESIGN §2.1 defaults for d).
+// A resolved stream as the config parser would produce it (the defaults of docs/http-api.md §3.3 for d).
 StreamConfig stream(int64_t d = 2000, int64_t start_ms = 0, int64_t first = 0, int64_t latency = 0) {
   StreamConfig s;
   s.id = "video";

@@ -1,0 +1,94 @@
+#include "origin/http/serve_command.h"
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "origin/core/clock.h"
+#include "origin/core/origin.h"
+#include "origin/core/timing.h"
+#include "origin/http/server.h"
+#include "origin/store/memory_store.h"
+
+namespace liveorigin {
+
+namespace {
+
+std::string timestamp() {
+  return format_iso8601_ms(SystemClock().now_ms());
+}
+
+void log_line(std::string_view msg) {
+  std::fprintf(stderr, "%s %.*s\n", timestamp().c_str(), static_cast<int>(msg.size()), msg.data());
+}
+
+Result<OriginConfig> load_config(const std::string& path) {
+  if (path.empty()) return parse_origin_config(kDefaultConfigYaml, "(embedded default config)");
+  std::ifstream in(path);
+  if (!in) return make_error("cannot read config " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_origin_config(ss.str(), path);
+}
+
+}  // namespace
+
+int serve_command(const std::string& config_path, const std::string& listen, int threads) {
+  const std::string source = config_path.empty() ? "(embedded default config)" : config_path;
+  auto config = load_config(config_path);
+  if (!config) {
+    std::cerr << "liveorigin: " << config.error().message << "\n";
+    return 2;
+  }
+  if (!listen.empty()) config->listen = listen;
+  if (threads > 0) config->threads = threads;
+
+  SystemClock clock;
+  MemoryStore store;
+  Origin origin(clock, *config, log_line);
+  Server server(origin, store, ServerOptions::from(*config));
+  auto port = server.bind();
+  if (!port) {
+    std::cerr << "liveorigin: " << port.error().message << "\n";
+    return 1;
+  }
+  std::string where = config->listen.substr(0, config->listen.rfind(':')) + ":" + std::to_string(*port);
+  if (!config->ingest_listen.empty()) {
+    where += ", ingest on " + config->ingest_listen.substr(0, config->ingest_listen.rfind(':')) + ":" +
+             std::to_string(server.ingest_port());
+  }
+  log_line("liveorigin listening on " + where + " (" + source + ", " +
+           std::to_string(ServerOptions::from(*config).threads) + " threads, store " +
+           std::string(store.name()) + ", " + std::to_string(config->events.size()) + " events)");
+  std::signal(SIGPIPE, SIG_IGN);
+  server.handle_signals([&](OriginThread& thread) {
+    if (config_path.empty()) return log_line("SIGHUP: no config file to reload (running the embedded default)");
+    auto next = load_config(config_path);
+    if (!next) return log_line("SIGHUP: config not reloaded, the running one stays: " + next.error().message);
+    // The command line still overrides the file.
+    if (!listen.empty()) next->listen = listen;
+    if (threads > 0) next->threads = threads;
+    log_line(origin.reload(thread, *next));
+  });
+  server.start();
+  server.wait();
+  log_line("liveorigin stopped");
+  return 0;
+}
+
+int check_config_command(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto config = parse_origin_config(ss.str(), path);
+  if (!config) {
+    std::cerr << config.error().message << "\n";
+    return 1;
+  }
+  std::cout << path << ": ok (" << config->events.size() << " events)\n";
+  return 0;
+}
+
+}  // namespace liveorigin
