@@ -113,7 +113,7 @@ class Core {
     auto write = std::get<StoreWrite>(std::move(finished));
     bool ok = false;
     store_.put(write.key, write.bytes, [&](bool stored) { ok = stored; });
-    const int status = origin_.complete_put(*thread_, std::move(write), ok).status;
+    const int status = std::get<Response>(origin_.complete_put(*thread_, std::move(write), ok)).status;
     apply();
     return status;
   }

@@ -861,7 +861,7 @@ OriginConfig Scenario::origin_config() const {
       {"body_limit_bytes", body_limit},
       {"auth", {{"ingest_tokens", boost::json::array{boost::json::value(origin.ingest_token)}},
                 {"admin_tokens", boost::json::array{boost::json::value(origin.admin_token)}}}},
-      {"store", {{"type", "memory"}, {"budget_bytes", budget}}},
+      {"store", {{"url", "memory"}, {"budget_bytes", budget}}},
       {"events", boost::json::array{boost::json::object{{"id", event.id},
                                                         {"pipelines", std::move(pipeline_ids)},
                                                         {"dvr_window_s", event.dvr_window_s},

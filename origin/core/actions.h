@@ -13,6 +13,7 @@
 #include "origin/core/config.h"
 #include "origin/core/defects.h"
 #include "origin/core/digest.h"
+#include "origin/core/journal.h"
 #include "origin/core/messages.h"
 #include "origin/core/metrics.h"
 
@@ -43,7 +44,19 @@ struct Hold {
   int64_t wake_at_ms;
 };
 
-using Outcome = std::variant<Response, Fetch, Hold>;
+// Append `entry` to its event's journal (journal.h; stores other than memory). Once it
+// is applied here, `respond`: answer with Origin::complete_append(); `resume`: call
+// handle() again (a GET whose commit was appended is then served the committed choice).
+// If it could not be appended, complete_append() gives the answer either way.
+struct Append {
+  enum class Then { respond, resume };
+  JournalEntry entry;
+  Then then = Then::respond;
+  ZoneLabel zone = ZoneLabel::admin;  // where the request is counted
+  int64_t started_ms = 0;             // a PUT's head, for liveorigin_put_ms
+};
+
+using Outcome = std::variant<Response, Fetch, Hold, Append>;
 
 // An accepted ingest PUT whose body the driver now reads (at most body_limit bytes),
 // hashing it with BodyHasher(want_sha512).
@@ -68,6 +81,9 @@ struct StoreWrite {
   Sha256 sha256{};
   bool replaces = false;  // 204 rather than 201
   int64_t reserved_bytes = 0;
+  // When the store may drop the bytes by itself (epoch ms; 0: never): a numbered
+  // segment once it has left the DVR window (with the journal's margin).
+  int64_t expires_at_ms = 0;
 };
 
 }  // namespace liveorigin

@@ -29,7 +29,7 @@ boost::json::value candidate_json(const Candidate& c) {
 
 }  // namespace
 
-Response Admin::handle(OriginThread& t, const RequestHead& head, const Route& route, std::string_view body) {
+Outcome Admin::handle(OriginThread& t, const RequestHead& head, const Route& route, std::string_view body) {
   const Registry& reg = ledger_.view(t.registry_view);
   const std::string_view token = bearer_token(head.authorization);
   if (token.empty() || !contains(reg.auth->admin_tokens, token)) {
@@ -76,31 +76,52 @@ void Admin::drop_removed_streams(Ledger::Writer& w, OriginThread& t, const Event
   }
 }
 
-Response Admin::put_event(OriginThread& t, std::string_view id, std::string_view body) {
+Outcome Admin::put_event(OriginThread& t, std::string_view id, std::string_view body) {
   if (!is_valid_id(id)) return text_response(400, "invalid event id", 0);
   auto parsed = parse_event_config(body, "request body", id);
   if (!parsed) return text_response(400, parsed.error().message, 0);
+  JournalEntry e;
+  e.kind = JournalEntry::Kind::event_put;
+  e.event = std::string(id);
+  e.config_json = boost::json::serialize(to_json(*parsed));
+  return append_or_apply(t, std::move(e));
+}
+
+Outcome Admin::delete_event(OriginThread& t, std::string_view id) {
+  JournalEntry e;
+  e.kind = JournalEntry::Kind::event_delete;
+  e.event = std::string(id);
+  return append_or_apply(t, std::move(e));
+}
+
+Outcome Admin::append_or_apply(OriginThread& t, JournalEntry&& e) {
+  if (core_.config.store.journaled()) return Append{std::move(e), Append::Then::respond, ZoneLabel::admin};
   Ledger::Writer w(ledger_);
+  return e.kind == JournalEntry::Kind::event_put ? apply_event_put(w, t, e) : apply_event_delete(w, t, e);
+}
+
+Response Admin::apply_event_put(Ledger::Writer& w, OriginThread& t, const JournalEntry& e) {
+  auto parsed = parse_event_config(e.config_json, "journal entry", e.event);
+  if (!parsed) return text_response(400, parsed.error().message, 0);
   auto next = w.copy();
   std::shared_ptr<EventState> previous;
-  if (auto it = next->events.find(id); it != next->events.end()) previous = it->second;
+  if (auto it = next->events.find(e.event); it != next->events.end()) previous = it->second;
   auto state = make_event_state(*parsed, previous.get());
   if (previous) drop_removed_streams(w, t, *previous, *state);
-  next->events[std::string(id)] = state;
+  next->events[e.event] = state;
   w.publish(std::move(next));
-  core_.note(std::string(previous ? "event replaced: " : "event created: ") + std::string(id));
+  core_.note(std::string(previous ? "event replaced: " : "event created: ") + e.event);
   return json_response(previous ? 200 : 201, to_json(*state->config));
 }
 
-Response Admin::delete_event(OriginThread& t, std::string_view id) {
-  Ledger::Writer w(ledger_);
+Response Admin::apply_event_delete(Ledger::Writer& w, OriginThread& t, const JournalEntry& e) {
   auto next = w.copy();
-  auto it = next->events.find(id);
+  auto it = next->events.find(e.event);
   if (it == next->events.end()) return text_response(404, "unknown event", 0, "unknown-event");
   for (const auto& s : it->second->streams) ingest_.drop_stream(w, t, *s);
   next->events.erase(it);
   w.publish(std::move(next));
-  core_.note("event deleted: " + std::string(id));
+  core_.note("event deleted: " + e.event);
   return empty_response(204, 0);
 }
 

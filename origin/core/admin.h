@@ -26,8 +26,13 @@ class Admin {
   Admin(const CoreContext& core, Ledger& ledger, Ingest& ingest, Markers& markers, Invalidation& invalidation)
       : core_(core), ledger_(ledger), ingest_(ingest), markers_(markers), invalidation_(invalidation) {}
 
-  // Every /admin/ path (route.admin()).
-  Response handle(OriginThread& t, const RequestHead& head, const Route& route, std::string_view body);
+  // Every /admin/ path (route.admin()). Changes are applied now (memory store) or
+  // appended (Append).
+  Outcome handle(OriginThread& t, const RequestHead& head, const Route& route, std::string_view body);
+
+  // Apply event_put and event_delete entries (journal.h).
+  Response apply_event_put(Ledger::Writer& w, OriginThread& t, const JournalEntry& entry);
+  Response apply_event_delete(Ledger::Writer& w, OriginThread& t, const JournalEntry& entry);
 
   // Applies a re-read config file: its events are created or replaced, events it
   // defined before and no longer does are deleted, events created through the admin
@@ -36,8 +41,9 @@ class Admin {
   std::string reload(OriginThread& t, const OriginConfig& next);
 
  private:
-  Response put_event(OriginThread& t, std::string_view id, std::string_view body);
-  Response delete_event(OriginThread& t, std::string_view id);
+  Outcome put_event(OriginThread& t, std::string_view id, std::string_view body);
+  Outcome delete_event(OriginThread& t, std::string_view id);
+  Outcome append_or_apply(OriginThread& t, JournalEntry&& entry);
   Response segment_audit(OriginThread& t, const Route& route);
   // Streams of `previous` that `next` no longer has are dropped.
   void drop_removed_streams(Ledger::Writer& w, OriginThread& t, const EventState& previous, const EventState& next);

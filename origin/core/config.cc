@@ -1,6 +1,7 @@
 #include "origin/core/config.h"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <utility>
 
@@ -195,8 +196,13 @@ void visit_server_keys(Config& c, Visitor& v) {
     v.integer("shed_ttl_ms", c.overload.shed_ttl_ms, 1, kHourMs);
   });
   v.section("store", [&] {
-    v.choice("type", c.store.type, {"memory"});
+    v.store_url("url", c.store.url);
     v.integer("budget_bytes", c.store.budget_bytes, 1 << 20, int64_t{1} << 44);
+    v.integer("chunk_bytes", c.store.chunk_bytes, 4096, 64 << 20);
+    v.integer("hot_cache_bytes", c.store.hot_cache_bytes, 0, int64_t{1} << 44);
+    v.integer("timeout_ms", c.store.timeout_ms, 1, kHourMs);
+    v.choice("sqlite_synchronous", c.store.sqlite_synchronous, {"full", "normal"});
+    v.integer("redis_wait_replicas", c.store.redis_wait_replicas, -1, 16);
   });
 }
 
@@ -217,6 +223,11 @@ struct KeyReader {
       yaml::fail(r->node(key), r->child(key),
                  "unknown " + section_ + key + " '" + v + "' (available: " + yaml::join(names) + ")");
     }
+  }
+  void store_url(const char* key, std::string& v) {
+    v = r->string(key, v);
+    auto parsed = StoreUrl::parse(v);
+    if (!parsed) yaml::fail(r->node(key), r->child(key), parsed.error().message);
   }
   template <typename F>
   void section(const char* key, F&& read) {
@@ -249,6 +260,7 @@ struct KeyLister {
     keys.emplace_back(prefix + key, std::to_string(v));
   }
   void choice(const char* key, const std::string& v, std::initializer_list<const char*>) { text(key, v); }
+  void store_url(const char* key, const std::string& v) { text(key, v); }
   template <typename F>
   void section(const char* key, F&& list) {
     prefix = std::string(key) + ".";
@@ -308,6 +320,50 @@ Result<EventConfig> parse_event_config(std::string_view text, std::string_view s
     const YAML::Node root = yaml::load(text, source);
     return parse_event(root, Location{std::string(source), ""}, path_id);
   });
+}
+
+Result<StoreUrl> StoreUrl::parse(std::string_view url) {
+  const std::string expected =
+      "expected memory, sqlite:PATH, redis://host:port or redis-cluster://host:port,host:port,..., got '" +
+      std::string(url) + "'";
+  StoreUrl u;
+  if (url == "memory") return u;
+  if (url.starts_with("sqlite:")) {
+    u.kind = Kind::sqlite;
+    u.path = std::string(url.substr(7));
+    if (u.path.starts_with("//")) u.path = u.path.substr(2);  // sqlite:///var/x.db reads as /var/x.db
+    if (u.path.empty()) return make_error(expected + " (no path)");
+    return u;
+  }
+  std::string_view rest;
+  if (url.starts_with("redis://")) {
+    u.kind = Kind::redis;
+    rest = url.substr(8);
+  } else if (url.starts_with("redis-cluster://")) {
+    u.kind = Kind::redis_cluster;
+    rest = url.substr(16);
+  } else {
+    return make_error(expected);
+  }
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    const std::string_view node = rest.substr(0, comma);
+    const size_t colon = node.rfind(':');
+    unsigned port = 0;
+    const std::string_view port_text = colon == std::string_view::npos ? "" : node.substr(colon + 1);
+    auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (colon == std::string_view::npos || colon == 0 || ec != std::errc() || p != port_text.data() + port_text.size() ||
+        port == 0 || port > 65535) {
+      return make_error(expected + " ('" + std::string(node) + "' is not host:port)");
+    }
+    u.nodes.emplace_back(std::string(node.substr(0, colon)), static_cast<uint16_t>(port));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  if (u.nodes.empty()) return make_error(expected + " (no host:port)");
+  if (u.kind == Kind::redis && u.nodes.size() != 1) {
+    return make_error(expected + " (redis:// names one server; several are redis-cluster://)");
+  }
+  return u;
 }
 
 std::vector<std::string> restart_only_changes(const OriginConfig& running, const OriginConfig& next) {

@@ -72,9 +72,33 @@ struct AuthConfig {
   std::vector<std::string> admin_tokens;
 };
 
+// Where objects and the shared state live (docs/storage.md).
+struct StoreUrl {
+  enum class Kind { memory, sqlite, redis, redis_cluster };
+  Kind kind = Kind::memory;
+  std::string path;  // sqlite
+  std::vector<std::pair<std::string, uint16_t>> nodes;  // redis, redis-cluster: host, port
+
+  // "memory", "sqlite:PATH", "redis://host:port", "redis-cluster://host:port,host:port,...".
+  // Errors name the problem: "expected memory, sqlite:PATH, redis://host:port or ...".
+  static Result<StoreUrl> parse(std::string_view url);
+};
+
 struct StoreConfig {
-  std::string type = "memory";
-  int64_t budget_bytes = int64_t{4} << 30;  // memory store: bytes of objects kept at most
+  // memory (the embedded default: one process, nothing kept across a restart),
+  // sqlite:PATH (durable, embedded), redis://host:port or
+  // redis-cluster://host:port,host:port,... (shared by every instance that names it).
+  std::string url = "memory";
+  int64_t budget_bytes = int64_t{4} << 30;     // memory: bytes of objects kept at most
+  int64_t chunk_bytes = 256 * 1024;            // sqlite, redis: objects are written in chunks of this size
+  int64_t hot_cache_bytes = int64_t{1} << 30;  // sqlite, redis: recent objects kept in memory in front
+  int64_t timeout_ms = 2000;                   // a store operation not done by then has failed
+  std::string sqlite_synchronous = "full";     // full: nothing acknowledged is lost, even on power loss
+  int64_t redis_wait_replicas = -1;            // replicas a write must reach before it is acknowledged; -1: all
+                                               // the primary has (at most 1)
+
+  // Every store but memory keeps the shared state in a journal (origin/core/journal.h).
+  bool journaled() const { return url != "memory"; }
 };
 
 // Request classes of docs/http-api.md §7.8, most important first.

@@ -86,6 +86,7 @@ Outcome build_serve(const RequestHead& head, const StreamConfig& sc, std::string
 
 // What the segment rules decided under the stream lock.
 struct Choice {
+  std::optional<JournalEntry> commit;  // journaled: append this commit, then serve what it decided
   CandidatePtr serve;  // serve this candidate (the committed choice by now)
   int64_t version = 0;
   std::optional<std::variant<Hold, const char*>> hold;  // held, or refused a hold for this reason
@@ -158,14 +159,25 @@ Outcome Delivery::segment(OriginThread& t, const RequestHead& head, EventState& 
     } else {
       auto it = ss.segments.find(n);
       SegmentState* seg = it == ss.segments.end() ? nullptr : &it->second;
+      std::optional<int64_t> hold_until;  // hold until then, or until a PUT publishes n
       auto serve = [&](CandidatePtr c, const char* reason) {
         Decision& d = seg->decision;
+        if (d.committed.empty() && core_.config.store.journaled()) {
+          // The commit goes through the journal, so every instance serves the same
+          // choice; one request appends it, the others wait for it to apply.
+          if (seg->commit_pending) {
+            hold_until = now + sc.hold_ms_max;
+          } else {
+            seg->commit_pending = true;
+            choice.commit = commit_entry(ec.id, sc.id, n, c->pipeline, reason, now);
+          }
+          return;
+        }
         if (d.committed.empty()) record_choice(d, c->pipeline, reason, now, core_.metrics, ec.id, sc.id);
         if (d.first_served_ms < 0) d.first_served_ms = now;
         choice.serve = std::move(c);
         choice.version = d.version;
       };
-      std::optional<int64_t> hold_until;  // hold until then, or until a PUT publishes n
       const CandidatePtr* committed =
           seg && !seg->decision.committed.empty() ? find_candidate(seg->candidates, seg->decision.committed) : nullptr;
       const CandidatePtr best = committed || !seg ? nullptr : best_candidate(event, sc.id, n, *seg);
@@ -206,6 +218,7 @@ Outcome Delivery::segment(OriginThread& t, const RequestHead& head, EventState& 
   if (choice.evicted) {
     return finish(t, label, text_response(410, "evicted (store budget)", kExpiredTtlMs, "evicted"), held, cl);
   }
+  if (choice.commit) return Append{std::move(*choice.commit), Append::Then::resume, label, now};
   if (choice.serve) {
     Serve s{std::move(choice.serve), choice.version, 0, true};
     s.ttl_ms = s.candidate->defects.clean() ? ec.dvr_window_s * 1000 : sc.segment_duration_ms;
@@ -230,12 +243,64 @@ Outcome Delivery::segment(OriginThread& t, const RequestHead& head, EventState& 
 
 Outcome Delivery::finish(OriginThread& t, ZoneLabel zone, Outcome outcome, const std::shared_ptr<HeldRequest>& held,
                          size_t class_label) {
-  if (std::holds_alternative<Hold>(outcome)) return outcome;
+  if (std::holds_alternative<Hold>(outcome) || std::holds_alternative<Append>(outcome)) return outcome;
   Response* r = std::get_if<Response>(&outcome);
   if (r == nullptr) r = &std::get<Fetch>(outcome).response;
   if (held) holds_.answered(t, held, *r, core_.clock.now_ms());
   if (std::holds_alternative<Response>(outcome)) count_request(t.counters(), zone, r->status, class_label);
   return outcome;
+}
+
+JournalEntry Delivery::commit_entry(std::string_view event, std::string_view stream, int64_t n,
+                                   std::string_view pipeline, std::string_view reason, int64_t now) {
+  JournalEntry e;
+  e.kind = JournalEntry::Kind::commit;
+  e.event = std::string(event);
+  e.stream = std::string(stream);
+  e.number = n;
+  e.pipeline = std::string(pipeline);
+  e.reason = std::string(reason);
+  e.at_ms = now;
+  return e;
+}
+
+Response Delivery::apply_commit(Ledger::Writer& w, OriginThread& t, const JournalEntry& e) {
+  const auto eit = w.registry().events.find(e.event);
+  if (eit == w.registry().events.end()) return text_response(404, "unknown event", 0, "unknown-event");
+  EventState& event = *eit->second;
+  const int si = event.find_stream(e.stream);
+  if (si < 0 || !e.number) return text_response(404, "unknown stream", 0, "unknown-stream");
+  StreamState& ss = *event.streams[si];
+  MutexLock lock(ss.mu);
+  auto it = ss.segments.find(*e.number);
+  if (it == ss.segments.end()) return text_response(404, "no such segment here", 0);
+  SegmentState& seg = it->second;
+  seg.commit_pending = false;
+  Decision& d = seg.decision;
+  bool applied = false;
+  // The first commit applied wins; a later one for a committed segment changes nothing.
+  if (d.committed.empty() && find_candidate(seg.candidates, e.pipeline) &&
+      !event.excluded(e.pipeline, e.stream, *e.number)) {
+    record_choice(d, e.pipeline, e.reason, e.at_ms, core_.metrics, e.event, e.stream);
+    if (d.first_served_ms < 0) d.first_served_ms = e.at_ms;
+    applied = true;
+  }
+  HoldTable::wake_all(seg.waiters, t.effects, -1);
+  return text_response(200, applied ? "committed" : "already committed", 0);
+}
+
+void Delivery::abandon_commit(OriginThread& t, const JournalEntry& e) {
+  const Registry& reg = ledger_.view(t.registry_view);
+  const auto eit = reg.events.find(e.event);
+  if (eit == reg.events.end() || !e.number) return;
+  const int si = eit->second->find_stream(e.stream);
+  if (si < 0) return;
+  StreamState& ss = *eit->second->streams[si];
+  MutexLock lock(ss.mu);
+  auto it = ss.segments.find(*e.number);
+  if (it == ss.segments.end()) return;
+  it->second.commit_pending = false;
+  HoldTable::wake_all(it->second.waiters, t.effects, -1);
 }
 
 Response Delivery::complete_fetch(OriginThread& t, Fetch&& fetch, SharedBytes bytes) {

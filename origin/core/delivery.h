@@ -34,6 +34,12 @@ class Delivery {
   // key (503, a transient race with replacement or eviction).
   Response complete_fetch(OriginThread& t, Fetch&& fetch, SharedBytes bytes);
 
+  // Applies a commit entry (journal.h): the segment's choice, unless another commit
+  // applied first; requests waiting for it are woken.
+  Response apply_commit(Ledger::Writer& w, OriginThread& t, const JournalEntry& entry);
+  // A commit this instance appended did not reach the journal: its waiters try again.
+  void abandon_commit(OriginThread& t, const JournalEntry& entry);
+
  private:
   Outcome segment(OriginThread& t, const RequestHead& head, EventState& event, size_t stream_index, int64_t n,
                   const std::shared_ptr<HeldRequest>& held);
@@ -42,6 +48,9 @@ class Delivery {
   // Counts the answer (a Response now, a Fetch when it completes) and ends a hold.
   Outcome finish(OriginThread& t, ZoneLabel zone, Outcome outcome, const std::shared_ptr<HeldRequest>& held,
                  size_t class_label = kNoClass);
+
+  static JournalEntry commit_entry(std::string_view event, std::string_view stream, int64_t n,
+                                   std::string_view pipeline, std::string_view reason, int64_t now);
 
   const CoreContext& core_;
   Ledger& ledger_;

@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "origin/core/holds.h"
+#include "origin/core/journal.h"
 #include "origin/core/manifests.h"
 #include "origin/core/origin_thread.h"
 #include "origin/core/representation.h"
@@ -209,7 +210,9 @@ std::variant<Response, StoreWrite> Ingest::finish(OriginThread& t, IngestTicket&
     }
     pending->push_back(ticket.pipeline);
   }
-  if (!reserve(w, t, size, now)) {
+  // The byte budget bounds the memory store; the others hold their bytes elsewhere.
+  const bool budgeted = !core_.config.store.journaled();
+  if (budgeted && !reserve(w, t, size, now)) {
     MutexLock lock(ss.mu);
     abandon_upload(ss, ticket);
     return reject(t, text_response(507, "store budget exhausted (store.budget_bytes)", 0));
@@ -220,7 +223,12 @@ std::variant<Response, StoreWrite> Ingest::finish(OriginThread& t, IngestTicket&
   write.bytes = std::move(body);
   write.sha256 = hashes.sha256;
   write.replaces = replaces;
-  write.reserved_bytes = size;
+  write.reserved_bytes = budgeted ? size : 0;
+  if (write.ticket.number) {
+    const StreamConfig* sc = write.ticket.event->config_of(write.ticket.stream.get());
+    write.expires_at_ms = avail_ms(*sc, *write.ticket.number) + write.ticket.event->config->dvr_window_s * 1000 +
+                          core_.config.body_timeout_ms + 4 * sc->segment_duration_ms;
+  }
   return write;
 }
 
@@ -247,13 +255,33 @@ bool Ingest::reserve(Ledger::Writer& w, OriginThread& t, int64_t bytes, int64_t 
   return true;
 }
 
-Response Ingest::complete(OriginThread& t, StoreWrite&& write, bool stored) {
+JournalEntry Ingest::candidate_entry(const StoreWrite& write, int64_t now) const {
+  const IngestTicket& ticket = write.ticket;
+  JournalEntry e;
+  e.kind = JournalEntry::Kind::candidate;
+  e.event = ticket.event->config->id;
+  const StreamConfig* sc = ticket.event->config_of(ticket.stream.get());
+  e.stream = sc ? sc->id : std::string();
+  e.number = ticket.number;
+  e.object = ticket.object;
+  CandidateMeta& c = e.candidate;
+  c.pipeline = ticket.pipeline;
+  c.defects = ticket.defects.header;
+  c.sha256 = write.sha256;
+  c.bytes = static_cast<int64_t>(write.bytes->size());
+  c.arrived_ms = now;
+  c.key = write.key;
+  // Init segments are small; what the manifests need of one is read now, once.
+  if (!ticket.number && !is_manifest(ticket.object) && write.bytes->size() <= kInitBytesMax) {
+    if (auto info = parse_init_segment(*write.bytes)) c.init = std::move(*info);
+  }
+  return e;
+}
+
+std::variant<Response, Append> Ingest::complete(OriginThread& t, StoreWrite&& write, bool stored) {
   const IngestTicket& ticket = write.ticket;
   const int64_t now = core_.clock.now_ms();
-  const EventConfig& ec = *ticket.event->config;
   StreamState& ss = *ticket.stream;
-  const StreamConfig* sc = ticket.event->config_of(ticket.stream.get());
-  assert(sc);
 
   Ledger::Writer w(ledger_);
   if (!stored) {
@@ -262,91 +290,142 @@ Response Ingest::complete(OriginThread& t, StoreWrite&& write, bool stored) {
     abandon_upload(ss, ticket);
     return reject(t, text_response(503, "store write failed; retry", 0));
   }
-
-  // Exclusions may have changed since the PUT began: decide with the current event.
-  const EventState* current = ticket.event.get();
-  {
-    auto it = w.registry().events.find(ec.id);
-    if (it != w.registry().events.end() && it->second->runtime == ticket.event->runtime) current = it->second.get();
-  }
-
-  auto fresh = std::make_shared<Candidate>();
-  fresh->pipeline = ticket.pipeline;
-  fresh->defects = ticket.defects;
-  fresh->arrived_ms = now;
-  fresh->bytes = write.reserved_bytes;
-  fresh->sha256 = write.sha256;
-  fresh->key = write.key;
-  // Init segments are small; what the manifests need of one is read now, once.
-  if (!ticket.number && !is_manifest(ticket.object) && write.bytes && write.bytes->size() <= kInitBytesMax) {
-    if (auto info = parse_init_segment(*write.bytes)) fresh->init = std::make_shared<const InitInfo>(std::move(*info));
-  }
-
-  int64_t version = 0;
+  JournalEntry entry = candidate_entry(write, now);
   {
     MutexLock lock(ss.mu);
-    ss.mark_live(ticket.pipeline, now);
     if (ticket.number) {
-      const int64_t n = *ticket.number;
-      SegmentState& seg = ss.segments[n];
-      erase_string(seg.pending, ticket.pipeline);
-      Decision& d = seg.decision;
-      bool replaced_committed = false;
-      if (CandidatePtr* old = const_cast<CandidatePtr*>(find_candidate(seg.candidates, ticket.pipeline))) {
-        forget(w, t, {*old});
-        replaced_committed = d.committed == ticket.pipeline;
-        *old = fresh;
-      } else {
-        seg.candidates.push_back(fresh);
-      }
-      if (seg.indexed_avail_ms < 0) {
-        seg.indexed_avail_ms = avail_ms(*sc, n);
-        w.by_age().emplace(seg.indexed_avail_ms, &ss, n);
-      }
-      // A committed defective choice moves to a strictly better candidate; a replaced
-      // committed candidate is re-chosen. Either way the bytes served change: new version.
-      if (!d.committed.empty()) {
-        const CandidatePtr* cur = find_candidate(seg.candidates, d.committed);
-        const CandidatePtr best = best_candidate(*current, sc->id, n, seg);
-        const bool upgrade = cur && !replaced_committed && !(*cur)->defects.clean() && best &&
-                             better_defects(best->defects, (*cur)->defects);
-        if ((upgrade || replaced_committed) && best) {
-          record_choice(d, best->pipeline, upgrade ? "upgraded" : "replaced", now, core_.metrics, ec.id, sc->id);
-          d.version = ticket.event->runtime->version.fetch_add(1) + 1;
-        }
-      }
-      version = d.version;
-      HoldTable::wake_all(seg.waiters, t.effects, now);
+      erase_string(ss.segments[*ticket.number].pending, ticket.pipeline);
     } else {
-      PlainObjectState& obj = ss.objects[ticket.object];
-      erase_string(obj.pending, ticket.pipeline);
-      if (CandidatePtr* old = const_cast<CandidatePtr*>(find_candidate(obj.copies, ticket.pipeline))) {
-        forget(w, t, {*old});
-        *old = fresh;
-      } else {
-        obj.copies.push_back(fresh);
+      erase_string(ss.objects[ticket.object].pending, ticket.pipeline);
+    }
+  }
+  if (core_.config.store.journaled()) {
+    // The bytes are stored; the PUT is acknowledged once its entry is in the journal
+    // and applied here (finish_append).
+    return Append{std::move(entry), Append::Then::respond, ZoneLabel::ingest, ticket.started_ms};
+  }
+  Response r = apply_candidate(w, t, entry);
+  expire(w, t, *ticket.event, now);
+  return finish_append(t, Append{std::move(entry), Append::Then::respond, ZoneLabel::ingest, ticket.started_ms}, r);
+}
+
+Response Ingest::finish_append(OriginThread& t, const Append& append, std::optional<Response> applied) {
+  Response r = applied ? std::move(*applied) : text_response(503, "store unavailable: not stored; retry", 0);
+  t.counters().puts[status_index(r.status)].add();
+  if (r.status == 201 || r.status == 204) {
+    t.counters().put_ms.observe(core_.clock.now_ms() - append.started_ms);
+    t.counters().bytes_ingested.add(static_cast<uint64_t>(append.entry.candidate.bytes));
+  }
+  return r;
+}
+
+Response Ingest::apply_candidate(Ledger::Writer& w, OriginThread& t, const JournalEntry& e) {
+  const auto eit = w.registry().events.find(e.event);
+  if (eit == w.registry().events.end()) {
+    t.effects.erase.push_back(e.candidate.key);
+    return text_response(404, "unknown event", 0, "unknown-event");
+  }
+  const EventState& event = *eit->second;
+  const EventConfig& ec = *event.config;
+  const int si = event.find_stream(e.stream);
+  if (si < 0) {
+    t.effects.erase.push_back(e.candidate.key);
+    return text_response(404, "unknown stream", 0, "unknown-stream");
+  }
+  const StreamConfig& sc = ec.streams[si];
+  StreamState& ss = *event.streams[si];
+  const CandidateMeta& meta = e.candidate;
+
+  auto fresh = std::make_shared<Candidate>();
+  fresh->pipeline = meta.pipeline;
+  if (!meta.defects.empty()) {
+    auto d = parse_segment_defects(meta.defects);
+    if (d) fresh->defects = std::move(*d);
+  }
+  fresh->arrived_ms = meta.arrived_ms;
+  fresh->bytes = meta.bytes;
+  fresh->sha256 = meta.sha256;
+  fresh->key = meta.key;
+  if (meta.init) fresh->init = std::make_shared<const InitInfo>(*meta.init);
+  // With the memory store the bytes were counted when they were reserved (finish).
+  const bool count_bytes = core_.config.store.journaled();
+  auto drop_fresh = [&] {
+    t.effects.erase.push_back(fresh->key);
+    if (!count_bytes) w.add_stored_bytes(-fresh->bytes);
+  };
+  if (count_bytes) w.add_stored_bytes(fresh->bytes);
+
+  int64_t version = 0;
+  bool replaced = false;
+  MutexLock lock(ss.mu);
+  ss.mark_live(meta.pipeline, meta.arrived_ms);
+  if (e.number) {
+    const int64_t n = *e.number;
+    SegmentState& seg = ss.segments[n];
+    Decision& d = seg.decision;
+    bool replaced_committed = false;
+    if (CandidatePtr* old = const_cast<CandidatePtr*>(find_candidate(seg.candidates, meta.pipeline))) {
+      // The re-PUT rules, as finish checked them; applied again here because another
+      // instance's entry may have come first.
+      if ((*old)->sha256 == fresh->sha256 && (*old)->defects.header == fresh->defects.header) {
+        drop_fresh();
+        return empty_response(204, 0);
       }
-      // Epoch-locked pipelines should produce identical init segments.
-      if (!is_manifest(ticket.object)) {
-        for (const auto& c : obj.copies) {
-          if (c->pipeline != ticket.pipeline && c->sha256 != fresh->sha256) {
-            core_.metrics.count("liveorigin_init_mismatch_total",
-                                "event=" + prom_label(ec.id) + ",stream=" + prom_label(sc->id));
-            core_.note("init mismatch: " + ec.id + "/" + sc->id + "/" + ticket.object + " from pipeline " +
-                       ticket.pipeline + " differs from pipeline " + c->pipeline);
-            break;
-          }
+      if (d.committed == meta.pipeline && (*old)->defects.clean()) {
+        drop_fresh();
+        return text_response(409, "different bytes or defects for a committed clean segment; "
+                                  "change it through invalidation", 0);
+      }
+      forget(w, t, {*old});
+      replaced_committed = d.committed == meta.pipeline;
+      *old = fresh;
+      replaced = true;
+    } else {
+      seg.candidates.push_back(fresh);
+    }
+    if (seg.indexed_avail_ms < 0) {
+      seg.indexed_avail_ms = avail_ms(sc, n);
+      w.by_age().emplace(seg.indexed_avail_ms, &ss, n);
+    }
+    // A committed defective choice moves to a strictly better candidate; a replaced
+    // committed candidate is re-chosen. Either way the bytes served change: new version.
+    if (!d.committed.empty()) {
+      const CandidatePtr* cur = find_candidate(seg.candidates, d.committed);
+      const CandidatePtr best = best_candidate(event, sc.id, n, seg);
+      const bool upgrade = cur && !replaced_committed && !(*cur)->defects.clean() && best &&
+                           better_defects(best->defects, (*cur)->defects);
+      if ((upgrade || replaced_committed) && best) {
+        record_choice(d, best->pipeline, upgrade ? "upgraded" : "replaced", meta.arrived_ms, core_.metrics, ec.id,
+                      sc.id);
+        d.version = event.runtime->version.fetch_add(1) + 1;
+      }
+    }
+    version = d.version;
+    HoldTable::wake_all(seg.waiters, t.effects, meta.arrived_ms);
+  } else {
+    PlainObjectState& obj = ss.objects[e.object];
+    if (CandidatePtr* old = const_cast<CandidatePtr*>(find_candidate(obj.copies, meta.pipeline))) {
+      forget(w, t, {*old});
+      *old = fresh;
+      replaced = true;
+    } else {
+      obj.copies.push_back(fresh);
+    }
+    // Epoch-locked pipelines should produce identical init segments.
+    if (!is_manifest(e.object)) {
+      for (const auto& c : obj.copies) {
+        if (c->pipeline != meta.pipeline && c->sha256 != fresh->sha256) {
+          core_.metrics.count("liveorigin_init_mismatch_total",
+                              "event=" + prom_label(ec.id) + ",stream=" + prom_label(sc.id));
+          core_.note("init mismatch: " + ec.id + "/" + sc.id + "/" + e.object + " from pipeline " + meta.pipeline +
+                     " differs from pipeline " + c->pipeline);
+          break;
         }
       }
     }
   }
-  expire(w, t, *ticket.event, now);
-
-  Response r = write.replaces ? empty_response(204, 0) : text_response(201, "created", 0);
-  if (ticket.number) r.set("Live-Version", std::to_string(version));
-  t.counters().puts[status_index(r.status)].add();
-  t.counters().put_ms.observe(now - ticket.started_ms);
-  t.counters().bytes_ingested.add(static_cast<uint64_t>(write.reserved_bytes));
+  Response r = replaced ? empty_response(204, 0) : text_response(201, "created", 0);
+  if (e.number) r.set("Live-Version", std::to_string(version));
   return r;
 }
 
@@ -355,7 +434,13 @@ void Ingest::expire(Ledger::Writer& w, OriginThread& t, EventState& event, int64
   for (size_t i = 0; i < ec.streams.size(); ++i) {
     const StreamConfig& sc = ec.streams[i];
     StreamState& ss = *event.streams[i];
-    const int64_t floor = dvr_floor(ec, sc, live_edge(sc, now_ms));
+    int64_t floor = dvr_floor(ec, sc, live_edge(sc, now_ms));
+    if (core_.config.store.journaled()) {
+      // Instances expire on their own clocks; an entry may still name a segment just
+      // past the window (a slow upload). Keeping that margin longer makes every
+      // instance apply it to the same state (journal.h).
+      floor -= (core_.config.body_timeout_ms + 2 * sc.segment_duration_ms) / sc.segment_duration_ms + 1;
+    }
     MutexLock lock(ss.mu);
     while (!ss.segments.empty() && ss.segments.begin()->first < floor) {
       SegmentState& seg = ss.segments.begin()->second;

@@ -10,12 +10,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 
 #include "origin/core/actions.h"
 #include "origin/core/core_context.h"
 #include "origin/core/digest.h"
+#include "origin/core/journal.h"
 #include "origin/core/ledger.h"
 
 namespace liveorigin {
@@ -29,7 +31,19 @@ class Ingest {
   std::variant<Response, IngestTicket> begin(OriginThread& t, const RequestHead& head);
   std::variant<Response, StoreWrite> finish(OriginThread& t, IngestTicket&& ticket, SharedBytes body,
                                             const BodyHasher::Final& hashes);
-  Response complete(OriginThread& t, StoreWrite&& write, bool stored);
+  // The bytes are stored (or not). With the memory store the candidate is applied now
+  // and the PUT answered; with a journaled store the answer is the Append of its
+  // candidate entry, and finish_append() answers the PUT once it is applied.
+  std::variant<Response, Append> complete(OriginThread& t, StoreWrite&& write, bool stored);
+  // The answer to a PUT whose candidate entry was applied (`applied`: its answer) or
+  // could not be appended (nothing): counted as PUTs are.
+  Response finish_append(OriginThread& t, const Append& append, std::optional<Response> applied);
+
+  // Applies a candidate entry (journal.h): the candidate joins its segment (or plain
+  // object), a committed defective choice may move to it (new version), and waiters
+  // are woken. Answers 201 (new), 204 (replaced, or the same bytes again), 409 (a
+  // committed clean candidate would change) or 404 (no such event or stream).
+  Response apply_candidate(Ledger::Writer& w, OriginThread& t, const JournalEntry& entry);
 
   // Counts a PUT answered without reaching the store.
   Response reject(OriginThread& t, Response r);
@@ -43,6 +57,7 @@ class Ingest {
 
  private:
   void expire(Ledger::Writer& w, OriginThread& t, EventState& event, int64_t now_ms);
+  JournalEntry candidate_entry(const StoreWrite& write, int64_t now) const;
   // Makes room for `bytes`; false if even evicting everything evictable would not.
   bool reserve(Ledger::Writer& w, OriginThread& t, int64_t bytes, int64_t now_ms);
   std::string next_key(Ledger::Writer& w, const IngestTicket& ticket);

@@ -44,12 +44,23 @@ Result<Request> parse_request(std::string_view body) {
 
 }  // namespace
 
-Response Invalidation::invalidate(std::string_view body) {
+Outcome Invalidation::invalidate(std::string_view body) {
   auto parsed = parse_request(body);
   if (!parsed) return text_response(400, parsed.error().message, 0);
-  const Request& q = *parsed;
-
+  JournalEntry e;
+  e.kind = JournalEntry::Kind::invalidate;
+  e.event = std::move(parsed->event);
+  e.stream = std::move(parsed->stream);
+  e.pipeline = std::move(parsed->pipeline);
+  e.from = parsed->from;
+  e.to = parsed->to;
+  e.exclude = parsed->exclude;
+  if (core_.config.store.journaled()) return Append{std::move(e), Append::Then::respond, ZoneLabel::admin};
   Ledger::Writer w(ledger_);
+  return apply(w, e);
+}
+
+Response Invalidation::apply(Ledger::Writer& w, const JournalEntry& q) {
   const auto current = w.registry().events.find(q.event);
   if (current == w.registry().events.end()) return text_response(404, "unknown event", 0, "unknown-event");
   auto next = std::make_shared<EventState>(*current->second);

@@ -10,6 +10,7 @@
 
 #include <string_view>
 
+#include "origin/core/actions.h"
 #include "origin/core/core_context.h"
 #include "origin/core/ledger.h"
 #include "origin/core/routing.h"
@@ -22,8 +23,11 @@ class Invalidation {
  public:
   Invalidation(const CoreContext& core, Ledger& ledger) : core_(core), ledger_(ledger) {}
 
-  // POST /admin/invalidate (the caller checked the admin token and the method).
-  Response invalidate(std::string_view body);
+  // POST /admin/invalidate (the caller checked the admin token and the method): applied
+  // now (memory store) or appended (Append).
+  Outcome invalidate(std::string_view body);
+  // Applies an invalidate entry (journal.h).
+  Response apply(Ledger::Writer& w, const JournalEntry& entry);
 
   // GET /live/{event}/_invalidations?since=V: the entries newer than V, oldest first.
   Response feed(OriginThread& t, const RequestHead& head, const Route& route);

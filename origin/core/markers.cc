@@ -134,7 +134,7 @@ Result<Marker> parse_marker(std::string_view body, const EventConfig& ec) {
 
 }  // namespace
 
-Response Markers::handle(OriginThread& t, const RequestHead& head, const Route& route, std::string_view body) {
+Outcome Markers::handle(OriginThread& t, const RequestHead& head, const Route& route, std::string_view body) {
   const Registry& reg = ledger_.view(t.registry_view);
   const auto eit = reg.events.find(route.event);
   if (eit == reg.events.end()) return text_response(404, "unknown event", 0, "unknown-event");
@@ -149,46 +149,53 @@ Response Markers::handle(OriginThread& t, const RequestHead& head, const Route& 
     for (const auto& m : eit->second->markers) list.push_back(marker_json(m));
     return json_response(200, list);
   }
+  JournalEntry e;
+  e.event = std::string(route.event);
+  e.at_ms = core_.clock.now_ms();
   if (head.method == Method::del) {
     if (route.marker.empty()) {
       Response r = text_response(405, "DELETE needs a marker id in the path", 0);
       r.set("Allow", "GET, HEAD, POST");
       return r;
     }
-    return remove(route.event, route.marker);
-  }
-  if (head.method != Method::post || !route.marker.empty()) {
+    e.kind = JournalEntry::Kind::marker_delete;
+    e.marker.id = std::string(route.marker);
+  } else if (head.method == Method::post && route.marker.empty()) {
+    auto parsed = parse_marker(body, *eit->second->config);
+    if (!parsed) return text_response(400, parsed.error().message, 0);
+    e.kind = JournalEntry::Kind::marker_put;
+    e.marker = std::move(*parsed);
+  } else {
     Response r = text_response(405, "method not allowed", 0);
     r.set("Allow", route.marker.empty() ? "GET, HEAD, POST" : "GET, HEAD, DELETE");
     return r;
   }
-  return post(route.event, body, *eit->second->config);
+  if (core_.config.store.journaled()) return Append{std::move(e), Append::Then::respond, ZoneLabel::admin};
+  Ledger::Writer w(ledger_);
+  return e.kind == JournalEntry::Kind::marker_put ? apply_put(w, e) : apply_delete(w, e);
 }
 
-Response Markers::remove(std::string_view event, std::string_view id) {
-  Ledger::Writer w(ledger_);
-  const auto current = w.registry().events.find(event);
+Response Markers::apply_delete(Ledger::Writer& w, const JournalEntry& e) {
+  const auto current = w.registry().events.find(e.event);
   if (current == w.registry().events.end()) return text_response(404, "unknown event", 0, "unknown-event");
   auto next = std::make_shared<EventState>(*current->second);
-  auto it = std::find_if(next->markers.begin(), next->markers.end(), [&](const Marker& m) { return m.id == id; });
+  auto it = std::find_if(next->markers.begin(), next->markers.end(),
+                         [&](const Marker& m) { return m.id == e.marker.id; });
   if (it == next->markers.end()) return text_response(404, "unknown marker", 0);
   const Marker gone = *it;
   next->markers.erase(it);
   int64_t version = 0;
   bump_served(w, *next, gone.start_ms, gone.end_ms(), version);
-  w.replace_event(std::string(event), std::move(next));
-  core_.metrics.count("liveorigin_marker_changes_total", "event=" + prom_label(event) + ",op=\"delete\"");
+  w.replace_event(e.event, std::move(next));
+  core_.metrics.count("liveorigin_marker_changes_total", "event=" + prom_label(e.event) + ",op=\"delete\"");
   return empty_response(204, 0);
 }
 
-Response Markers::post(std::string_view event, std::string_view body, const EventConfig& ec) {
-  auto parsed = parse_marker(body, ec);
-  if (!parsed) return text_response(400, parsed.error().message, 0);
-  Marker m = std::move(*parsed);
-
-  Ledger::Writer w(ledger_);
-  const auto current = w.registry().events.find(event);
+Response Markers::apply_put(Ledger::Writer& w, const JournalEntry& e) {
+  const auto current = w.registry().events.find(e.event);
   if (current == w.registry().events.end()) return text_response(404, "unknown event", 0, "unknown-event");
+  const EventConfig& ec = *current->second->config;
+  Marker m = e.marker;
   auto next = std::make_shared<EventState>(*current->second);
   m.seq = ++next->runtime->marker_seq;
   int64_t bumped = 0;
@@ -201,11 +208,11 @@ Response Markers::post(std::string_view event, std::string_view body, const Even
     replaced = true;
   }
   if (!replaced) {
-    // Markers that ended before the oldest segment any stream still serves are dropped.
-    const int64_t now = core_.clock.now_ms();
+    // Markers that ended before the oldest segment any stream still serves are dropped
+    // (as of when the marker was posted, so every instance drops the same ones).
     int64_t oldest_ms = std::numeric_limits<int64_t>::max();
     for (const auto& s : ec.streams) {
-      oldest_ms = std::min(oldest_ms, media_start_ms(s, dvr_floor(ec, s, live_edge(s, now))));
+      oldest_ms = std::min(oldest_ms, media_start_ms(s, dvr_floor(ec, s, live_edge(s, e.at_ms))));
     }
     std::erase_if(next->markers, [&](const Marker& x) { return x.end_ms() <= oldest_ms; });
     if (static_cast<int64_t>(next->markers.size()) >= core_.config.markers_max) {
@@ -215,9 +222,9 @@ Response Markers::post(std::string_view event, std::string_view body, const Even
     next->markers.push_back(m);
   }
   bumped += bump_served(w, *next, m.start_ms, m.end_ms(), version);
-  w.replace_event(std::string(event), std::move(next));
+  w.replace_event(e.event, std::move(next));
   core_.metrics.count("liveorigin_marker_changes_total",
-                      "event=" + prom_label(event) + ",op=" + prom_label(replaced ? "replace" : "create"));
+                      "event=" + prom_label(e.event) + ",op=" + prom_label(replaced ? "replace" : "create"));
   boost::json::object out = marker_json(m);
   out["versions_bumped"] = bumped;
   return json_response(replaced ? 200 : 201, out);

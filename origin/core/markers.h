@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "origin/core/actions.h"
 #include "origin/core/core_context.h"
 #include "origin/core/ledger.h"
 #include "origin/core/routing.h"
@@ -38,13 +39,14 @@ class Markers {
   Markers(const CoreContext& core, Ledger& ledger) : core_(core), ledger_(ledger) {}
 
   // /admin/events/{event}/markers[/{id}]: GET, HEAD, POST, DELETE (the caller checked
-  // the admin token).
-  Response handle(OriginThread& t, const RequestHead& head, const Route& route, std::string_view body);
+  // the admin token). A change is applied now (memory store) or appended (Append).
+  Outcome handle(OriginThread& t, const RequestHead& head, const Route& route, std::string_view body);
+
+  // Apply marker_put and marker_delete entries (journal.h).
+  Response apply_put(Ledger::Writer& w, const JournalEntry& entry);
+  Response apply_delete(Ledger::Writer& w, const JournalEntry& entry);
 
  private:
-  Response post(std::string_view event, std::string_view body, const EventConfig& ec);
-  Response remove(std::string_view event, std::string_view id);
-
   const CoreContext& core_;
   Ledger& ledger_;
 };

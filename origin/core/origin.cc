@@ -3,6 +3,7 @@
 #include "origin/core/metrics_page.h"
 #include "origin/core/representation.h"
 #include "origin/core/routing.h"
+#include "origin/core/snapshot.h"
 #include "origin/core/timing.h"
 
 namespace liveorigin {
@@ -126,8 +127,11 @@ Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_vie
     case Route::admin_event:
     case Route::admin_segment:
     case Route::admin_markers:
-    case Route::admin_invalidate:
-      return simple(ZoneLabel::admin, admin_.handle(t, head, route, body));
+    case Route::admin_invalidate: {
+      Outcome o = admin_.handle(t, head, route, body);
+      if (auto* r = std::get_if<Response>(&o)) count_request(t.counters(), ZoneLabel::admin, r->status);
+      return o;  // an Append is counted when it completes
+    }
     case Route::not_found:
       break;
   }
@@ -149,8 +153,51 @@ std::variant<Response, StoreWrite> Origin::finish_put(OriginThread& t, IngestTic
   return ingest_.finish(t, std::move(ticket), std::move(body), hashes);
 }
 
-Response Origin::complete_put(OriginThread& t, StoreWrite&& write, bool stored) {
+std::variant<Response, Append> Origin::complete_put(OriginThread& t, StoreWrite&& write, bool stored) {
   return ingest_.complete(t, std::move(write), stored);
+}
+
+Response Origin::apply(OriginThread& t, int64_t seq, const JournalEntry& e) {
+  Ledger::Writer w(ledger_);
+  Response r;
+  switch (e.kind) {
+    case JournalEntry::Kind::candidate: r = ingest_.apply_candidate(w, t, e); break;
+    case JournalEntry::Kind::commit: r = delivery_.apply_commit(w, t, e); break;
+    case JournalEntry::Kind::invalidate: r = invalidation_.apply(w, e); break;
+    case JournalEntry::Kind::marker_put: r = markers_.apply_put(w, e); break;
+    case JournalEntry::Kind::marker_delete: r = markers_.apply_delete(w, e); break;
+    case JournalEntry::Kind::event_put: r = admin_.apply_event_put(w, t, e); break;
+    case JournalEntry::Kind::event_delete: r = admin_.apply_event_delete(w, t, e); break;
+  }
+  if (auto it = w.registry().events.find(e.event); it != w.registry().events.end()) {
+    it->second->runtime->applied_seq = seq;
+  }
+  return r;
+}
+
+std::string Origin::snapshot(std::string_view event) {
+  Ledger::Writer w(ledger_);
+  return snapshot_event(w, event);
+}
+
+Result<int64_t> Origin::restore(std::string_view snapshot) {
+  Ledger::Writer w(ledger_);
+  return restore_event(w, core_, snapshot);
+}
+
+std::vector<std::string> Origin::event_ids() {
+  Ledger::Writer w(ledger_);
+  std::vector<std::string> ids;
+  for (const auto& [id, e] : w.registry().events) ids.push_back(id);
+  return ids;
+}
+
+Response Origin::complete_append(OriginThread& t, const Append& append, std::optional<Response> applied) {
+  if (append.entry.kind == JournalEntry::Kind::candidate) return ingest_.finish_append(t, append, std::move(applied));
+  if (append.entry.kind == JournalEntry::Kind::commit && !applied) delivery_.abandon_commit(t, append.entry);
+  Response r = applied ? std::move(*applied) : text_response(503, "store unavailable: not stored; retry", 0);
+  count_request(t.counters(), append.zone, r.status);
+  return r;
 }
 
 void Origin::tick(OriginThread& t) { ingest_.tick(t); }

@@ -21,9 +21,10 @@
 // answers:
 //
 //   handle()        -> Response | Fetch (read the store, then complete_fetch) | Hold
+//                      | Append (journaled stores: append, then resume or complete_append)
 //   begin_put()     -> Response (rejected before the body) | IngestTicket (read the body)
 //   finish_put()    -> Response (rejected after the body) | StoreWrite (write, then complete_put)
-//   complete_put()  -> Response (the acknowledgement)
+//   complete_put()  -> Response (the acknowledgement) | Append (journaled stores)
 //
 // Secondary actions produced by a call (wake these held requests, erase these store
 // keys) are collected in the caller's OriginThread; the driver takes them with
@@ -36,6 +37,7 @@
 
 #include <memory>
 #include <string>
+#include <optional>
 #include <string_view>
 #include <variant>
 
@@ -90,7 +92,24 @@ class Origin {
   std::variant<Response, IngestTicket> begin_put(OriginThread& t, const RequestHead& head);
   std::variant<Response, StoreWrite> finish_put(OriginThread& t, IngestTicket&& ticket, SharedBytes body,
                                                 const BodyHasher::Final& hashes);
-  Response complete_put(OriginThread& t, StoreWrite&& write, bool stored);
+  // The answer to the PUT, or (with a journaled store) the Append of its candidate.
+  std::variant<Response, Append> complete_put(OriginThread& t, StoreWrite&& write, bool stored);
+
+  // Journaled stores (journal.h): every store but memory. Appends come back here:
+  //   apply()           every instance applies each entry of an event in journal order
+  //                     (`seq`), its own and the others'; answers what it decided
+  //   complete_append() the answer to the request that appended (`applied`: apply()'s
+  //                     answer on this instance; nothing: the append failed)
+  bool journaled() const { return config_.store.journaled(); }
+  Response apply(OriginThread& t, int64_t seq, const JournalEntry& entry);
+  Response complete_append(OriginThread& t, const Append& append, std::optional<Response> applied);
+  // An event's state as of the last entry applied (snapshot.h); empty if unknown.
+  std::string snapshot(std::string_view event);
+  // Restores a snapshot at start-up, before any entry of its event is applied; returns
+  // its sequence number.
+  Result<int64_t> restore(std::string_view snapshot);
+  // The ids of the events in the registry now.
+  std::vector<std::string> event_ids();
 
   // Periodic housekeeping (the driver calls it about once a second): expires
   // segments that left the DVR window.

@@ -92,7 +92,7 @@ bool contains(const std::vector<std::string>& v, std::string_view s) {
 void drop_if_unused(StreamState& ss, std::map<int64_t, SegmentState>::iterator it) {
   const SegmentState& seg = it->second;
   if (seg.candidates.empty() && seg.pending.empty() && seg.waiters.empty() && seg.decision.committed.empty() &&
-      seg.indexed_avail_ms < 0) {
+      seg.indexed_avail_ms < 0 && !seg.commit_pending) {
     ss.segments.erase(it);
   }
 }

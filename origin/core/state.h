@@ -63,6 +63,9 @@ struct SegmentState {
   Decision decision;
   std::vector<std::shared_ptr<HeldRequest>> waiters;
   int64_t indexed_avail_ms = -1;  // key in the ledger's eviction index when >= 0
+  // A commit of this segment is being appended to the journal by this instance;
+  // other requests for it wait (local, not shared state).
+  bool commit_pending = false;
 };
 
 struct PlainObjectState {
@@ -133,6 +136,7 @@ struct EventRuntime {
   std::deque<InvalidationEntry> feed GUARDED_BY(feed_mu);  // newest last, at most invalidations_max
   int64_t feed_dropped_through GUARDED_BY(feed_mu) = 0;     // newest version dropped from the feed
   uint64_t marker_seq = 0;  // changed only under the ledger's writer lock
+  int64_t applied_seq = 0;  // journaled stores: the last journal entry applied (writer lock)
 };
 
 // Immutable once published in a Registry; changed by publishing a new EventState

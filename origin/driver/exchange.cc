@@ -116,7 +116,25 @@ void CoreExchange::cancel() { driver_.origin().cancel(self_as_held()); }
 void CoreExchange::on_outcome(Outcome&& outcome) {
   if (auto* r = std::get_if<Response>(&outcome)) return respond(std::move(*r));
   if (auto* f = std::get_if<Fetch>(&outcome)) return fetch(std::move(*f));
+  if (auto* a = std::get_if<Append>(&outcome)) return append(std::move(*a));
   hold_until(std::get<Hold>(outcome).wake_at_ms);
+}
+
+void CoreExchange::append(Append&& a) {
+  Journal* journal = driver_.journal();
+  if (journal == nullptr) {  // a journaled config over a store without a journal: refuse, do not guess
+    return respond(driver_.origin().complete_append(driver_.thread(), a, std::nullopt));
+  }
+  auto pending = std::make_shared<Append>(std::move(a));
+  journal->append(pending->entry, [self = shared_from_this(), pending](std::optional<Response> applied) {
+    self->run_here([self, pending, applied = std::move(applied)]() mutable {
+      CoreDriver& d = self->driver_;
+      if (pending->then == Append::Then::resume && applied) return self->resume();
+      Response r = d.origin().complete_append(d.thread(), *pending, std::move(applied));
+      d.apply_effects();
+      self->respond(std::move(r));
+    });
+  });
 }
 
 void CoreExchange::fetch(Fetch&& f) {
@@ -155,12 +173,14 @@ void CoreExchange::finish_ingest(SharedBytes body, const BodyHasher::Final& hash
   auto write = std::make_shared<StoreWrite>(std::move(std::get<StoreWrite>(finished)));
   std::string key = write->key;
   SharedBytes bytes = write->bytes;
-  driver_.store().put(std::move(key), std::move(bytes), [self = shared_from_this(), write](bool ok) {
+  const int64_t expires_at_ms = write->expires_at_ms;
+  driver_.store().put(std::move(key), std::move(bytes), expires_at_ms, [self = shared_from_this(), write](bool ok) {
     self->run_here([self, write, ok] {
       CoreDriver& d = self->driver_;
-      Response r = d.origin().complete_put(d.thread(), std::move(*write), ok);
+      auto done = d.origin().complete_put(d.thread(), std::move(*write), ok);
       d.apply_effects();
-      self->respond(std::move(r));
+      if (auto* a = std::get_if<Append>(&done)) return self->append(std::move(*a));
+      self->respond(std::move(std::get<Response>(done)));
     });
   });
 }

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "origin/core/origin.h"
+#include "origin/driver/journal.h"
 #include "origin/store/store.h"
 
 namespace liveorigin {
@@ -46,12 +47,15 @@ class RequestHeadBuilder {
 // One driver thread's way to the core and the store.
 class CoreDriver {
  public:
-  // All three must outlive the driver; `thread` is this driver thread's.
-  CoreDriver(Origin& origin, Store& store, OriginThread& thread) : origin_(origin), store_(store), thread_(thread) {}
+  // All must outlive the driver; `thread` is this driver thread's. `journal` takes the
+  // core's Append actions (journaled stores; null with the memory store).
+  CoreDriver(Origin& origin, Store& store, OriginThread& thread, Journal* journal = nullptr)
+      : origin_(origin), store_(store), thread_(thread), journal_(journal) {}
 
   Origin& origin() { return origin_; }
   Store& store() { return store_; }
   OriginThread& thread() { return thread_; }
+  Journal* journal() { return journal_; }
 
   // Carries out what the last core calls left in the thread: wakes held requests
   // (each is then re-evaluated on its own executor) and erases unreferenced keys.
@@ -67,6 +71,7 @@ class CoreDriver {
   Origin& origin_;
   Store& store_;
   OriginThread& thread_;
+  Journal* journal_;
 };
 
 // One request through the core. The transport derives from it and implements the
@@ -113,6 +118,7 @@ class CoreExchange : public HeldRequest, public std::enable_shared_from_this<Cor
  private:
   void on_outcome(Outcome&& outcome);
   void fetch(Fetch&& f);
+  void append(Append&& a);
   std::shared_ptr<HeldRequest> self_as_held() { return std::static_pointer_cast<HeldRequest>(shared_from_this()); }
 
   CoreDriver& driver_;

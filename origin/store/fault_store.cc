@@ -42,12 +42,12 @@ void DelayThread::run() {
   }
 }
 
-void FaultStore::put(std::string key, SharedBytes bytes, std::function<void(bool ok)> done) {
+void FaultStore::put(std::string key, SharedBytes bytes, int64_t expires_at_ms, std::function<void(bool ok)> done) {
   if (down_) return done(false);
   const int64_t delay = put_delay_ms_;
-  if (delay <= 0) return inner_.put(std::move(key), std::move(bytes), std::move(done));
-  delays_.after(delay, [this, key = std::move(key), bytes = std::move(bytes), done = std::move(done)]() mutable {
-    inner_.put(std::move(key), std::move(bytes), std::move(done));
+  if (delay <= 0) return inner_.put(std::move(key), std::move(bytes), expires_at_ms, std::move(done));
+  delays_.after(delay, [this, key = std::move(key), bytes = std::move(bytes), expires_at_ms, done = std::move(done)]() mutable {
+    inner_.put(std::move(key), std::move(bytes), expires_at_ms, std::move(done));
   });
 }
 

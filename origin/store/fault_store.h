@@ -41,7 +41,8 @@ class FaultStore final : public Store {
   void set_put_delay_ms(int64_t ms) { put_delay_ms_ = ms; }
   void set_down(bool down) { down_ = down; }  // every get misses, every put fails
 
-  void put(std::string key, SharedBytes bytes, std::function<void(bool ok)> done) override;
+  using Store::put;
+  void put(std::string key, SharedBytes bytes, int64_t expires_at_ms, std::function<void(bool ok)> done) override;
   void get(std::string key, std::function<void(SharedBytes)> done) override;
   // Slow or down: never synchronous, so reads are in flight like on a remote store.
   std::optional<SharedBytes> try_get(std::string_view key) override;

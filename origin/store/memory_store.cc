@@ -2,7 +2,7 @@
 
 namespace liveorigin {
 
-void MemoryStore::put(std::string key, SharedBytes bytes, std::function<void(bool ok)> done) {
+void MemoryStore::put(std::string key, SharedBytes bytes, int64_t expires_at_ms, std::function<void(bool ok)> done) {
   int64_t delta = bytes ? static_cast<int64_t>(bytes->size()) : 0;
   {
     Shard& s = shard(key);

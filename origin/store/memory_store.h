@@ -15,7 +15,8 @@ namespace liveorigin {
 
 class MemoryStore final : public Store {
  public:
-  void put(std::string key, SharedBytes bytes, std::function<void(bool ok)> done) override;
+  using Store::put;
+  void put(std::string key, SharedBytes bytes, int64_t expires_at_ms, std::function<void(bool ok)> done) override;
   void get(std::string key, std::function<void(SharedBytes)> done) override;
   std::optional<SharedBytes> try_get(std::string_view key) override;
   void erase(std::string_view key) override;

@@ -25,10 +25,11 @@ namespace liveorigin::testing {
 // Counts reads, to prove rejected requests never reach the store.
 class CountingStore final : public Store {
  public:
-  void put(std::string key, SharedBytes bytes, std::function<void(bool)> done) override {
+  using Store::put;
+  void put(std::string key, SharedBytes bytes, int64_t expires_at_ms, std::function<void(bool)> done) override {
     ++puts;
     if (fail_puts) return done(false);
-    inner.put(std::move(key), std::move(bytes), std::move(done));
+    inner.put(std::move(key), std::move(bytes), expires_at_ms, std::move(done));
   }
   void get(std::string key, std::function<void(SharedBytes)> done) override {
     ++gets;

@@ -486,7 +486,7 @@ idle_timeout_ms: 14
 markers_max: 15
 invalidations_max: 16
 overload: {store_reads_max: 17, dvr_budget_rps: 18, background_budget_rps: 19, shed_ttl_ms: 20}
-store: {type: memory, budget_bytes: 2097152}
+store: {url: memory, budget_bytes: 2097152}
 auth:
   ingest_tokens: [a, {token: b, events: [final], pipelines: [p]}]
   admin_tokens: [z]
@@ -528,10 +528,27 @@ TEST(ConfigErrors, DuplicateKeysAreRefusedWhereTheSecondOneIs) {
   EXPECT_NE(body.error().message.find("id: duplicate key 'id'"), std::string::npos) << body.error().message;
 }
 
-TEST(ConfigErrors, UnknownStoreTypeNamesTheTypesThereAre) {
-  auto c = parse_origin_config("store: {type: floppy}\n", "s.yaml");
+TEST(ConfigErrors, StoreUrlsNameWhatIsExpected) {
+  auto c = parse_origin_config("store: {url: floppy}\n", "s.yaml");
   ASSERT_FALSE(c);
-  EXPECT_EQ(c.error().message, "s.yaml:1:15: store.type: unknown store type 'floppy' (available: memory)");
+  EXPECT_EQ(c.error().message,
+            "s.yaml:1:14: store.url: expected memory, sqlite:PATH, redis://host:port or "
+            "redis-cluster://host:port,host:port,..., got 'floppy'");
+  auto port = parse_origin_config("store: {url: \"redis://127.0.0.1:99999\"}\n", "s.yaml");
+  ASSERT_FALSE(port);
+  EXPECT_NE(port.error().message.find("('127.0.0.1:99999' is not host:port)"), std::string::npos);
+  auto sync = parse_origin_config("store: {sqlite_synchronous: off}\n", "s.yaml");
+  ASSERT_FALSE(sync);
+  EXPECT_NE(sync.error().message.find("unknown store sqlite_synchronous 'off' (available: full, normal)"),
+            std::string::npos)
+      << sync.error().message;
+  auto u = StoreUrl::parse("redis-cluster://127.0.0.1:7000,[::1]:7001,localhost:7002");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->nodes.size(), 3u);
+  EXPECT_EQ(u->nodes[1].first, "[::1]");
+  EXPECT_EQ(u->nodes[2].second, 7002);
+  EXPECT_EQ(StoreUrl::parse("sqlite:///var/lib/x.db")->path, "/var/lib/x.db");
+  EXPECT_EQ(StoreUrl::parse("sqlite:relative.db")->path, "relative.db");
 }
 
 TEST(ConfigYamlReader, ReadsTypedValuesAndRejectsUnreadKeys) {

@@ -718,7 +718,7 @@ TEST(ScenarioOriginConfig, GeneratedConfigIsTheEventWithTheScenarioTokens) {
   // 6000 kbps * 2 s = 1.5 MB per segment: 4x that is under the 64 MiB default.
   EXPECT_EQ(c.body_limit_bytes, int64_t{64} << 20);
   // (6000 + 96) kbps = 762 kB/s, x 1800 s x 3 pipelines x 1.25 = 5.1 GB: capped.
-  EXPECT_EQ(c.store.type, "memory");
+  EXPECT_EQ(c.store.url, "memory");
   EXPECT_EQ(c.store.budget_bytes, int64_t{2} << 30);
 }
 
