@@ -42,14 +42,14 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   auto* serve_cmd = app.add_subcommand("serve", "Run the origin server");
-  std::string config_path;
-  std::string listen;
-  int threads = 0;
-  serve_cmd->add_option("-c,--config", config_path, "Origin config (YAML); default: the embedded example")
+  ServeArgs serve_args;
+  serve_cmd->add_option("-c,--config", serve_args.config_path, "Origin config (YAML); default: the embedded example")
       ->check(CLI::ExistingFile);
-  serve_cmd->add_option("-l,--listen", listen, "host:port to listen on (overrides the config)");
-  serve_cmd->add_option("-t,--threads", threads, "worker threads (overrides the config; 0: one per core)")
+  serve_cmd->add_option("-l,--listen", serve_args.listen, "host:port to listen on (overrides the config)");
+  serve_cmd->add_option("-t,--threads", serve_args.threads, "worker threads (overrides the config; 0: one per core)")
       ->check(CLI::NonNegativeNumber);
+  serve_cmd->add_option("-s,--store", serve_args.store_url,
+                        "memory, sqlite:PATH, redis://host:port or redis-cluster://host:port,... (overrides store.url)");
 
   auto* validate_cmd = app.add_subcommand("check-config", "Check an origin config file and exit");
   std::string check_path;
@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
   if (*gate_cmd) return reports::gate_command(gate_args);
   if (*validate_scenario) return sim::validate_scenario_file(validate_path, std::cout, std::cerr);
 
-  if (*serve_cmd) return serve_command(config_path, listen, threads);
+  if (*serve_cmd) return serve_command(serve_args);
   if (*validate_cmd) return check_config_command(check_path);
   return 0;
 }

@@ -108,6 +108,11 @@ Response metrics_page(const MetricsInputs& in) {
   out += "# TYPE liveorigin_store_budget_bytes gauge\nliveorigin_store_budget_bytes " +
          std::to_string(in.budget_bytes) + "\n";
   out += "# TYPE liveorigin_draining gauge\nliveorigin_draining " + std::string(in.draining ? "1" : "0") + "\n";
+  if (in.store) {
+    out += "# HELP liveorigin_store_up 1 while the store answers, 0 while its operations fail.\n";
+    out += "# TYPE liveorigin_store_up gauge\nliveorigin_store_up " + std::string(in.store->up() ? "1" : "0") + "\n";
+    out += in.store->metrics_text();
+  }
   in.shared->append_text(out);
   Response r;
   r.set_text(std::move(out), "text/plain; version=0.0.4; charset=utf-8");

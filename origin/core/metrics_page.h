@@ -9,6 +9,7 @@
 #include "origin/core/messages.h"
 #include "origin/core/metrics.h"
 #include "origin/core/state.h"
+#include "origin/core/store_status.h"
 
 namespace liveorigin {
 
@@ -20,6 +21,7 @@ struct MetricsInputs {
   int64_t budget_bytes = 0;
   bool draining = false;
   const SharedMetrics* shared = nullptr;
+  const StoreStatus* store = nullptr;  // null: the memory store, nothing to show
 };
 
 Response metrics_page(const MetricsInputs& in);

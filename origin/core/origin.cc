@@ -119,7 +119,7 @@ Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_vie
     }
     case Route::healthz:
       if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
-      return simple(ZoneLabel::api, draining() ? text_response(503, "draining", 0) : text_response(200, "ok", 0));
+      return simple(ZoneLabel::api, health());
     case Route::metrics:
       if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
       return simple(ZoneLabel::api, metrics(t));
@@ -210,6 +210,20 @@ void Origin::count_transport_reject(OriginThread& t, int status) {
 
 void Origin::count_put_reject(OriginThread& t, int status) { t.counters().puts[status_index(status)].add(); }
 
+Response Origin::health() const {
+  if (draining()) return text_response(503, "draining", 0);
+  // A store in trouble is shown, not failed on: the live edge is still served from the
+  // hot cache, and taking every instance out of the balancer would serve nothing.
+  const StoreStatus* store = store_status_.load(std::memory_order_acquire);
+  if (store && !store->up()) {
+    Response r = text_response(200, "ok; store " + std::string(store->url()) + " failing since " +
+                                        format_iso8601_ms(store->changed_ms()) + ": " + store->last_error(), 0);
+    r.set("Live-Store", "down");
+    return r;
+  }
+  return text_response(200, "ok", 0);
+}
+
 Response Origin::metrics(OriginThread& t) {
   MetricsInputs in;
   in.threads = counters_.all();
@@ -219,6 +233,7 @@ Response Origin::metrics(OriginThread& t) {
   in.budget_bytes = config_.store.budget_bytes;
   in.draining = draining();
   in.shared = &shared_metrics_;
+  in.store = store_status_.load(std::memory_order_acquire);
   return metrics_page(in);
 }
 

@@ -35,6 +35,7 @@
 // reads a per-thread snapshot of the registry and locks one stream.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <optional>
@@ -56,6 +57,7 @@
 #include "origin/core/metrics.h"
 #include "origin/core/origin_thread.h"
 #include "origin/core/priority.h"
+#include "origin/core/store_status.h"
 #include "origin/core/stream_endpoints.h"
 
 namespace liveorigin {
@@ -128,6 +130,9 @@ class Origin {
   void set_draining(int64_t hold_until_ms) { holds_.set_draining(hold_until_ms); }
   bool draining() const { return holds_.draining(); }
 
+  // What /healthz and /metrics show of the store (null: nothing); must outlive the Origin.
+  void set_store_status(const StoreStatus* status) { store_status_.store(status, std::memory_order_release); }
+
   int64_t held_requests() const { return holds_.held(); }
   int64_t stored_bytes() const { return ledger_.stored_bytes(); }
   const OriginConfig& config() const { return config_; }
@@ -135,6 +140,7 @@ class Origin {
 
  private:
   Response metrics(OriginThread& t);
+  Response health() const;
 
   const Clock& clock_;
   const OriginConfig config_;
@@ -142,6 +148,7 @@ class Origin {
   SharedMetrics shared_metrics_;
   const CoreContext core_{clock_, config_, log_, shared_metrics_};
 
+  std::atomic<const StoreStatus*> store_status_{nullptr};
   CounterBlocks counters_;
   Ledger ledger_;
   HoldTable holds_;

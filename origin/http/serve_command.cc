@@ -10,7 +10,8 @@
 #include "origin/core/origin.h"
 #include "origin/core/timing.h"
 #include "origin/http/server.h"
-#include "origin/store/memory_store.h"
+#include "origin/driver/journal_runner.h"
+#include "origin/store/store.h"
 
 namespace liveorigin {
 
@@ -35,20 +36,48 @@ Result<OriginConfig> load_config(const std::string& path) {
 
 }  // namespace
 
-int serve_command(const std::string& config_path, const std::string& listen, int threads) {
+int serve_command(const ServeArgs& args) {
+  const std::string& config_path = args.config_path;
   const std::string source = config_path.empty() ? "(embedded default config)" : config_path;
   auto config = load_config(config_path);
   if (!config) {
     std::cerr << "liveorigin: " << config.error().message << "\n";
     return 2;
   }
-  if (!listen.empty()) config->listen = listen;
-  if (threads > 0) config->threads = threads;
+  // The command line overrides the file, across reloads too.
+  auto override_from_args = [&](OriginConfig& c) {
+    if (!args.listen.empty()) c.listen = args.listen;
+    if (args.threads > 0) c.threads = args.threads;
+    if (!args.store_url.empty()) c.store.url = args.store_url;
+  };
+  override_from_args(*config);
+  if (auto url = StoreUrl::parse(config->store.url); !url) {
+    std::cerr << "liveorigin: --store: " << url.error().message << "\n";
+    return 2;
+  }
 
   SystemClock clock;
-  MemoryStore store;
+  auto store = open_store(config->store, log_line);
+  if (!store) {
+    std::cerr << "liveorigin: " << store.error().message << "\n";
+    return 1;
+  }
   Origin origin(clock, *config, log_line);
-  Server server(origin, store, ServerOptions::from(*config));
+  origin.set_store_status((*store)->status());
+  std::unique_ptr<JournalRunner> journal;
+  if ((*store)->journal()) {
+    JournalRunner::Options options;
+    options.timeout_ms = config->store.timeout_ms;
+    journal = std::make_unique<JournalRunner>(origin, **store, options, log_line);
+    auto recovered = journal->recover();
+    if (!recovered) {
+      std::cerr << "liveorigin: " << recovered.error().message << "\n";
+      return 1;
+    }
+    log_line("store " + config->store.url + ": " + std::to_string(*recovered) + " journal entries applied");
+    journal->start();
+  }
+  Server server(origin, **store, ServerOptions::from(*config), journal.get());
   auto port = server.bind();
   if (!port) {
     std::cerr << "liveorigin: " << port.error().message << "\n";
@@ -60,20 +89,19 @@ int serve_command(const std::string& config_path, const std::string& listen, int
              std::to_string(server.ingest_port());
   }
   log_line("liveorigin listening on " + where + " (" + source + ", " +
-           std::to_string(ServerOptions::from(*config).threads) + " threads, store " +
-           std::string(store.name()) + ", " + std::to_string(config->events.size()) + " events)");
+           std::to_string(ServerOptions::from(*config).threads) + " threads, store " + config->store.url + ", " +
+           std::to_string(origin.event_ids().size()) + " events)");
   std::signal(SIGPIPE, SIG_IGN);
   server.handle_signals([&](OriginThread& thread) {
     if (config_path.empty()) return log_line("SIGHUP: no config file to reload (running the embedded default)");
     auto next = load_config(config_path);
     if (!next) return log_line("SIGHUP: config not reloaded, the running one stays: " + next.error().message);
-    // The command line still overrides the file.
-    if (!listen.empty()) next->listen = listen;
-    if (threads > 0) next->threads = threads;
+    override_from_args(*next);
     log_line(origin.reload(thread, *next));
   });
   server.start();
   server.wait();
+  if (journal) journal->stop();
   log_line("liveorigin stopped");
   return 0;
 }

@@ -7,10 +7,17 @@
 
 namespace liveorigin {
 
-// Runs until drained. Returns the exit code: 0 after a drain, 1 when the listener
-// cannot be bound, 2 for a config that does not parse. `listen` and `threads`
-// (when non-empty / > 0) override the file, also across reloads.
-int serve_command(const std::string& config_path, const std::string& listen, int threads);
+struct ServeArgs {
+  std::string config_path;  // empty: the embedded default
+  // Override the file when set (non-empty, > 0), also across reloads.
+  std::string listen;
+  int threads = 0;
+  std::string store_url;
+};
+
+// Runs until drained. Returns the exit code: 0 after a drain, 1 when the store cannot
+// be opened or the listener bound, 2 for a config that does not parse.
+int serve_command(const ServeArgs& args);
 
 // Prints "FILE: ok (N events)" and returns 0, or the error and 1.
 int check_config_command(const std::string& path);

@@ -541,7 +541,7 @@ ServerOptions ServerOptions::from(const OriginConfig& c) {
   return o;
 }
 
-Server::Server(Origin& origin, Store& store, ServerOptions options)
+Server::Server(Origin& origin, Store& store, ServerOptions options, Journal* journal)
     : impl_(std::make_unique<Impl>(origin, store, std::move(options))) {
   const int n = std::max(1, impl_->options.threads);
   impl_->delivery_workers = static_cast<size_t>(n);
@@ -549,7 +549,7 @@ Server::Server(Origin& origin, Store& store, ServerOptions options)
   for (int i = 0; i < total; ++i) {
     auto w = std::make_unique<Worker>();
     w->origin_thread = origin.make_thread();
-    w->driver = std::make_unique<CoreDriver>(origin, store, *w->origin_thread);
+    w->driver = std::make_unique<CoreDriver>(origin, store, *w->origin_thread, journal);
     impl_->workers.push_back(std::move(w));
   }
 }

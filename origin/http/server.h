@@ -11,6 +11,7 @@
 
 #include "origin/core/origin.h"
 #include "origin/core/result.h"
+#include "origin/driver/journal.h"
 #include "origin/store/store.h"
 
 namespace liveorigin {
@@ -33,8 +34,10 @@ struct ServerOptions {
 
 class Server {
  public:
-  // `origin` and `store` must outlive the Server.
-  Server(Origin& origin, Store& store, ServerOptions options);
+  // `origin`, `store` and `journal` must outlive the Server. `journal` carries the
+  // core's appends for a journaled store (origin/driver/journal_runner.h); null with
+  // the memory store.
+  Server(Origin& origin, Store& store, ServerOptions options, Journal* journal = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -48,6 +48,8 @@ class FaultStore final : public Store {
   std::optional<SharedBytes> try_get(std::string_view key) override;
   void erase(std::string_view key) override { inner_.erase(key); }
   std::string_view name() const override { return "fault"; }
+  JournalStore* journal() override { return inner_.journal(); }
+  const StoreStatus* status() const override { return inner_.status(); }
 
  private:
   Store& inner_;

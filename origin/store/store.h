@@ -90,8 +90,9 @@ class JournalStore {
   virtual void subscribe(Sink sink) = 0;
 };
 
-// Opens the store `config.url` names. Errors name the URL: "store redis://10.0.0.5:6379:
-// cannot connect: Connection refused".
-Result<std::unique_ptr<Store>> open_store(const StoreConfig& config);
+// Opens the store `config.url` names, with the hot cache in front of any but memory.
+// Errors name the URL: "store redis://10.0.0.5:6379: cannot connect: Connection
+// refused". `log` hears of the store's transitions (down, up again), once each.
+Result<std::unique_ptr<Store>> open_store(const StoreConfig& config, std::function<void(std::string_view)> log = {});
 
 }  // namespace liveorigin
