@@ -308,7 +308,16 @@ Response Delivery::complete_fetch(OriginThread& t, Fetch&& fetch, SharedBytes by
   t.counters().store_reads_done.add();
   Response r = std::move(fetch.response);
   if (!bytes || bytes->size() < r.body_offset + r.body_length) {
-    r = text_response(503, "object not in store, retry", 0, "store-miss");
+    // The store did not answer (or lost the object to a race with its replacement).
+    // Live requests try again at once; DVR and background ones are shed for a while,
+    // so a store in trouble is not asked again by every cache behind this one.
+    const bool live = fetch.class_label == static_cast<size_t>(RequestClass::live);
+    if (live || fetch.class_label >= kRequestClasses) {
+      r = text_response(503, "object not in store, retry", 0, "store-miss");
+    } else {
+      r = priority_.shed_response();
+      t.counters().shed[fetch.class_label].add();
+    }
     add_cors(r);  // fetches serve /live/ objects only
   } else {
     r.body = std::move(bytes);

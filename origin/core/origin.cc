@@ -54,7 +54,9 @@ Origin::Origin(const Clock& clock, OriginConfig config, Logger log)
       markers_(core_, ledger_),
       invalidation_(core_, ledger_),
       admin_(core_, ledger_, ingest_, markers_, invalidation_),
-      streams_(core_, ledger_) {}
+      streams_(core_, ledger_) {
+  priority_.watch_store(&store_status_);
+}
 
 Origin::~Origin() = default;
 

@@ -79,6 +79,10 @@ RequestClass Priority::classify(const RequestHead& head, const StreamConfig& sc,
 
 bool Priority::overloaded(RequestClass c, int64_t now_ms) {
   if (c == RequestClass::live) return false;
+  if (store_) {
+    const StoreStatus* s = store_->load(std::memory_order_acquire);
+    if (s && !s->up()) return true;  // DVR waits; the live edge is served from the hot cache
+  }
   if (config_.store_reads_max > 0) {
     const int64_t reads = counters_.store_reads_in_flight();
     // background goes first, at half the limit; dvr at the limit.

@@ -21,6 +21,7 @@
 #include "origin/core/config.h"
 #include "origin/core/messages.h"
 #include "origin/core/metrics.h"
+#include "origin/core/store_status.h"
 
 namespace liveorigin {
 
@@ -54,9 +55,13 @@ class Priority {
   // refines it (a VOD-type session is dvr; a buffer under one segment is live).
   RequestClass classify(const RequestHead& head, const StreamConfig& sc, int64_t n, int64_t edge) const;
 
-  // True when `c` must be shed now (live never is). Counts the request against its
-  // class's budget. Thread-safe, lock-free.
+  // True when `c` must be shed now (live never is): in-flight store reads or the class's
+  // budget over their limit, or a store that fails its operations. Counts the request
+  // against its class's budget. Thread-safe, lock-free.
   bool overloaded(RequestClass c, int64_t now_ms);
+
+  // The store's state, when it has one to show (origin.h owns the pointer).
+  void watch_store(const std::atomic<const StoreStatus*>* status) { store_ = status; }
 
   // The 503 of a shed request.
   Response shed_response() const;
@@ -78,6 +83,7 @@ class Priority {
   const OverloadConfig config_;
   const std::string server_id_;
   const CounterBlocks& counters_;
+  const std::atomic<const StoreStatus*>* store_ = nullptr;
   std::array<Budget, kRequestClasses> budgets_;
 };
 

@@ -1,5 +1,6 @@
 #include "origin/store/cached_store.h"
 #include "origin/store/memory_store.h"
+#include "origin/store/redis_store.h"
 #include "origin/store/sqlite_store.h"
 #include "origin/store/store.h"
 
@@ -19,8 +20,12 @@ Result<std::unique_ptr<Store>> open_store(const StoreConfig& config, std::functi
       break;
     }
     case StoreUrl::Kind::redis:
-    case StoreUrl::Kind::redis_cluster:
-      return make_error("store " + config.url + ": redis is not built into this liveorigin");
+    case StoreUrl::Kind::redis_cluster: {
+      auto s = RedisStore::open(*url, config, std::move(log));
+      if (!s) return s.error();
+      store = std::move(*s);
+      break;
+    }
   }
   if (config.hot_cache_bytes > 0) store = std::make_unique<CachedStore>(std::move(store), config.hot_cache_bytes);
   return store;

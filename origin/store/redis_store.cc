@@ -1,0 +1,490 @@
+#include "origin/store/redis_store.h"
+
+#include <hiredis/hiredis.h>
+#include <poll.h>
+
+#include <chrono>
+
+#include "origin/core/clock.h"
+
+namespace liveorigin {
+
+namespace {
+
+constexpr const char* kChannel = "lo:journal";
+constexpr const char* kEvents = "lo:events";
+
+// The next seq, and the entry under it; with ARGV[2] == "1" (no replica to wait for)
+// it is durable at once, so the watermark moves too.
+constexpr const char* kAppendScript = R"LUA(
+local seq = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[1], seq .. '-1', 'e', ARGV[1])
+if ARGV[2] == '1' then
+  local w = tonumber(redis.call('GET', KEYS[3]) or '0')
+  if seq > w then redis.call('SET', KEYS[3], seq) end
+end
+return seq
+)LUA";
+
+// Moves the watermark forward (never back): entries up to it are durable.
+constexpr const char* kMarkScript = R"LUA(
+local w = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > w then redis.call('SET', KEYS[1], ARGV[1]) end
+return w
+)LUA";
+
+// Points the event at a newer snapshot; answers the key of the one it replaced ('' if
+// none, false if the stored one is as new).
+constexpr const char* kSnapshotScript = R"LUA(
+local cur = redis.call('GET', KEYS[1])
+local cur_seq = 0
+local cur_key = ''
+if cur then
+  local sp = string.find(cur, ' ')
+  cur_seq = tonumber(string.sub(cur, 1, sp - 1))
+  cur_key = string.sub(cur, sp + 1)
+end
+if tonumber(ARGV[1]) <= cur_seq then return false end
+redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2])
+return cur_key
+)LUA";
+
+std::string tag(std::string_view prefix, std::string_view id) { return std::string(prefix) + "{" + std::string(id) + "}"; }
+std::string chunk_key(const std::string& key, size_t i) { return tag("lo:c:", key) + ":" + std::to_string(i); }
+
+int64_t now_ms() { return SystemClock().now_ms(); }
+
+}  // namespace
+
+RedisStore::RedisStore(const StoreUrl& url, const StoreConfig& config, std::function<void(std::string_view)> log)
+    : url_(config.url),
+      cluster_(url.kind == StoreUrl::Kind::redis_cluster),
+      seeds_([&] {
+        std::vector<RedisNode> nodes;
+        for (const auto& [host, port] : url.nodes) nodes.push_back(RedisNode{host, port});
+        return nodes;
+      }()),
+      config_(config),
+      log_(std::move(log)) {}
+
+Result<std::unique_ptr<RedisStore>> RedisStore::open(const StoreUrl& url, const StoreConfig& config,
+                                                     std::function<void(std::string_view)> log) {
+  std::unique_ptr<RedisStore> s(new RedisStore(url, config, std::move(log)));
+  s->control_ = std::make_unique<RedisClient>(s->seeds_, s->cluster_, config.timeout_ms);
+  auto pong = s->control_->command("", {"PING"});
+  if (!pong) return make_error("store " + s->url_ + ": " + pong.error().message);
+  if (pong->is_error()) return make_error("store " + s->url_ + ": " + pong->str);
+  if (s->cluster_) {
+    auto info = s->control_->command("", {"CLUSTER", "INFO"});
+    if (!info) return make_error("store " + s->url_ + ": " + info.error().message);
+    if (info->is_error()) return make_error("store " + s->url_ + ": not a cluster node: " + info->str);
+    if (info->str.find("cluster_state:ok") == std::string::npos) {
+      return make_error("store " + s->url_ + ": the cluster is not ok (CLUSTER INFO: cluster_state is not ok)");
+    }
+  }
+  for (size_t i = 0; i < kWorkers; ++i) s->workers_.emplace_back([p = s.get()] { p->worker(); });
+  s->subscriber_ = std::thread([p = s.get()] { p->subscriber(); });
+  return s;
+}
+
+RedisStore::~RedisStore() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  if (subscriber_.joinable()) subscriber_.join();
+}
+
+bool RedisStore::submit(Job job) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || jobs_.size() >= kQueueMax) return false;
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void RedisStore::worker() {
+  RedisClient client(seeds_, cluster_, config_.timeout_ms);
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job(client);
+  }
+}
+
+void RedisStore::note(bool ok, const std::string& error) {
+  if (!ok) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(error_mu_);
+    last_error_ = error;
+  }
+  if (up_.exchange(ok) != ok) {
+    changed_ms_.store(now_ms(), std::memory_order_relaxed);
+    if (log_) log_(ok ? "store " + url_ + ": answering again" : "store " + url_ + ": failing: " + error);
+  }
+}
+
+std::string RedisStore::last_error() const {
+  std::lock_guard lock(error_mu_);
+  return last_error_;
+}
+
+int RedisStore::replicas_to_wait(RedisClient& c, const std::string& key) {
+  const int have = c.replicas_of(key);
+  if (config_.redis_wait_replicas >= 0) return static_cast<int>(config_.redis_wait_replicas);
+  return std::min(have, 1);
+}
+
+Result<bool> RedisStore::wait_replicas(RedisClient& c, const std::string& key, int64_t) {
+  const int need = replicas_to_wait(c, key);
+  if (need == 0) return true;
+  const std::string n = std::to_string(need);
+  const std::string timeout = std::to_string(config_.timeout_ms);
+  auto r = c.command(key, {"WAIT", n, timeout});
+  if (!r) return r.error();
+  if (r->is_error()) return make_error(r->str);
+  if (r->integer < need) {
+    wait_failures_.fetch_add(1, std::memory_order_relaxed);
+    return make_error("WAIT: " + std::to_string(r->integer) + " of " + n + " replicas acknowledged within " + timeout +
+                      " ms");
+  }
+  return true;
+}
+
+Result<bool> RedisStore::write_object(RedisClient& c, const std::string& key, const std::string& data,
+                                      int64_t expires_at_ms) {
+  const std::string manifest_key = tag("lo:o:", key);
+  const size_t chunk = static_cast<size_t>(config_.chunk_bytes);
+  const size_t n = data.empty() ? 1 : (data.size() + chunk - 1) / chunk;
+  const std::string pxat = std::to_string(expires_at_ms);
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < n; ++i) keys.push_back(chunk_key(key, i));
+  auto set_chunk = [&](size_t i) {
+    const size_t at = i * chunk;
+    std::vector<std::string_view> cmd = {"SET", keys[i], std::string_view(data).substr(at, std::min(chunk, data.size() - at))};
+    if (expires_at_ms > 0) {
+      cmd.push_back("PXAT");
+      cmd.push_back(pxat);
+    }
+    return cmd;
+  };
+  std::vector<std::vector<std::string_view>> cmds;
+  for (size_t i = 0; i < n; ++i) cmds.push_back(set_chunk(i));
+  std::vector<bool> written(n, false);
+  bool troubled = false;
+  if (auto replies = c.pipeline(manifest_key, cmds)) {
+    for (size_t i = 0; i < n; ++i) written[i] = !(*replies)[i].is_error();
+  }
+  // Each chunk that did not make it is written again on its own.
+  for (size_t i = 0; i < n; ++i) {
+    for (int attempt = 0; !written[i] && attempt < 3; ++attempt) {
+      troubled = true;
+      chunk_retries_.fetch_add(1, std::memory_order_relaxed);
+      auto r = c.command(manifest_key, set_chunk(i));
+      written[i] = r && !r->is_error();
+    }
+    if (!written[i]) return make_error("chunk " + std::to_string(i) + " of " + key + " not written");
+  }
+  if (troubled) {
+    // A failover in the middle may have lost chunks the old primary had not passed on:
+    // the manifest goes only where every chunk is.
+    std::vector<std::vector<std::string_view>> exists;
+    for (const auto& k : keys) exists.push_back({"EXISTS", k});
+    auto present = c.pipeline(manifest_key, exists);
+    if (!present) return present.error();
+    for (size_t i = 0; i < n; ++i) {
+      if ((*present)[i].integer == 1) continue;
+      chunk_retries_.fetch_add(1, std::memory_order_relaxed);
+      auto r = c.command(manifest_key, set_chunk(i));
+      if (!r || r->is_error()) return make_error("chunk " + std::to_string(i) + " of " + key + " not written");
+    }
+  }
+  const std::string manifest = std::to_string(data.size()) + " " + std::to_string(n);
+  std::vector<std::string_view> set_manifest = {"SET", manifest_key, manifest};
+  if (expires_at_ms > 0) {
+    set_manifest.push_back("PXAT");
+    set_manifest.push_back(pxat);
+  }
+  auto m = c.command(manifest_key, set_manifest);
+  if (!m) return m.error();
+  if (m->is_error()) return make_error(m->str);
+  return wait_replicas(c, manifest_key, 0);
+}
+
+SharedBytes RedisStore::read_object(RedisClient& c, const std::string& key, std::string& error) {
+  const std::string manifest_key = tag("lo:o:", key);
+  auto m = c.command(manifest_key, {"GET", manifest_key});
+  if (!m) {
+    error = m.error().message;
+    return nullptr;
+  }
+  if (m->type != RedisReply::Type::string) return nullptr;  // absent (or expired): not an error
+  size_t size = 0, n = 0;
+  if (std::sscanf(m->str.c_str(), "%zu %zu", &size, &n) != 2 || n == 0) {
+    error = "bad manifest of " + key;
+    return nullptr;
+  }
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < n; ++i) keys.push_back(chunk_key(key, i));
+  std::vector<std::string_view> mget = {"MGET"};
+  for (const auto& k : keys) mget.push_back(k);
+  auto chunks = c.command(manifest_key, mget);
+  if (!chunks) {
+    error = chunks.error().message;
+    return nullptr;
+  }
+  auto data = std::make_shared<std::string>();
+  data->reserve(size);
+  for (const auto& part : chunks->elements) {
+    if (part.type != RedisReply::Type::string) return nullptr;  // expired while read
+    data->append(part.str);
+  }
+  if (data->size() != size) return nullptr;
+  return data;
+}
+
+void RedisStore::put(std::string key, SharedBytes bytes, int64_t expires_at_ms, std::function<void(bool ok)> done) {
+  const bool queued = submit([this, key = std::move(key), bytes = std::move(bytes), expires_at_ms, done](RedisClient& c) {
+    auto written = write_object(c, key, *bytes, expires_at_ms);
+    note(static_cast<bool>(written), written ? std::string() : written.error().message);
+    if (written) {
+      objects_written_.fetch_add(1, std::memory_order_relaxed);
+      bytes_written_.fetch_add(bytes->size(), std::memory_order_relaxed);
+    }
+    done(static_cast<bool>(written));
+  });
+  if (!queued) done(false);
+}
+
+void RedisStore::get(std::string key, std::function<void(SharedBytes)> done) {
+  const bool queued = submit([this, key = std::move(key), done](RedisClient& c) {
+    std::string error;
+    SharedBytes bytes = read_object(c, key, error);
+    note(error.empty(), error);
+    if (bytes) objects_read_.fetch_add(1, std::memory_order_relaxed);
+    done(std::move(bytes));
+  });
+  if (!queued) done(nullptr);
+}
+
+void RedisStore::erase(std::string_view key) {
+  submit([this, key = std::string(key)](RedisClient& c) {
+    const std::string manifest_key = tag("lo:o:", key);
+    auto m = c.command(manifest_key, {"GET", manifest_key});
+    size_t size = 0, n = 0;
+    if (!m || m->type != RedisReply::Type::string || std::sscanf(m->str.c_str(), "%zu %zu", &size, &n) != 2) return;
+    // The manifest first: from then on no reader finds the object.
+    std::vector<std::string> keys = {manifest_key};
+    for (size_t i = 0; i < n; ++i) keys.push_back(chunk_key(key, i));
+    std::vector<std::string_view> unlink = {"UNLINK"};
+    for (const auto& k : keys) unlink.push_back(k);
+    (void)c.command(manifest_key, unlink);  // a key left behind expires with its TTL
+  });
+}
+
+void RedisStore::append(std::string event, std::string text, std::function<void(Result<int64_t>)> done) {
+  const bool queued = submit([this, event = std::move(event), text = std::move(text), done](RedisClient& c) {
+    auto fail = [&](const std::string& why) {
+      note(false, why);
+      done(make_error("store " + url_ + ": " + why));
+    };
+    bool known;
+    {
+      std::lock_guard lock(events_mu_);
+      known = known_events_.contains(event);
+    }
+    if (!known) {
+      auto added = c.command(kEvents, {"SADD", kEvents, event});
+      if (!added || added->is_error()) return fail(added ? added->str : added.error().message);
+      std::lock_guard lock(events_mu_);
+      known_events_.insert(event);
+    }
+    const std::string journal = tag("lo:j:", event);
+    const std::string counter = tag("lo:n:", event);
+    const std::string watermark = tag("lo:w:", event);
+    const int need = replicas_to_wait(c, journal);
+    auto appended = c.command(journal, {"EVAL", kAppendScript, "3", journal, counter, watermark, text,
+                                        need == 0 ? "1" : "0"});
+    if (!appended) return fail(appended.error().message);
+    if (appended->is_error()) return fail(appended->str);
+    const int64_t seq = appended->integer;
+    if (need > 0) {
+      if (auto waited = wait_replicas(c, journal, 0); !waited) return fail(waited.error().message);
+      const std::string s = std::to_string(seq);
+      auto marked = c.command(journal, {"EVAL", kMarkScript, "1", watermark, s});
+      if (!marked || marked->is_error()) return fail(marked ? marked->str : marked.error().message);
+    }
+    entries_appended_.fetch_add(1, std::memory_order_relaxed);
+    note(true, {});
+    // Durable now: tell every instance. A lost message is read from the journal later.
+    const std::string message = event + "\n" + std::to_string(seq) + "\n" + text;
+    if (auto published = c.command("", {"PUBLISH", kChannel, message}); published && !published->is_error()) {
+      entries_published_.fetch_add(1, std::memory_order_relaxed);
+    }
+    done(seq);
+  });
+  if (!queued) done(make_error("store " + url_ + ": too many operations waiting"));
+}
+
+Result<std::vector<JournalStore::Entry>> RedisStore::read(const std::string& event, int64_t after, size_t limit) {
+  std::lock_guard lock(control_mu_);
+  const std::string journal = tag("lo:j:", event);
+  const std::string watermark = tag("lo:w:", event);
+  const std::string from = std::to_string(after + 1) + "-0";
+  const std::string count = std::to_string(limit);
+  auto replies = control_->pipeline(journal, {{"GET", watermark}, {"XRANGE", journal, from, "+", "COUNT", count}});
+  if (!replies) return make_error("store " + url_ + ": cannot read the journal of " + event + ": " + replies.error().message);
+  const RedisReply& w = (*replies)[0];
+  const int64_t durable = w.type == RedisReply::Type::string ? std::stoll(w.str) : 0;
+  const RedisReply& range = (*replies)[1];
+  if (range.is_error()) return make_error("store " + url_ + ": " + range.str);
+  std::vector<Entry> out;
+  for (const auto& item : range.elements) {
+    if (item.elements.size() < 2 || item.elements[1].elements.size() < 2) continue;
+    const int64_t seq = std::stoll(item.elements[0].str);
+    if (seq > durable) break;  // not known durable yet: a failover could still lose it
+    out.push_back(Entry{seq, item.elements[1].elements[1].str});
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> RedisStore::events() {
+  std::lock_guard lock(control_mu_);
+  auto r = control_->command(kEvents, {"SMEMBERS", kEvents});
+  if (!r) return make_error("store " + url_ + ": " + r.error().message);
+  std::vector<std::string> out;
+  for (const auto& e : r->elements) out.push_back(e.str);
+  return out;
+}
+
+Result<std::optional<JournalStore::Snapshot>> RedisStore::load_snapshot(const std::string& event) {
+  std::lock_guard lock(control_mu_);
+  const std::string pointer = tag("lo:s:", event);
+  auto r = control_->command(pointer, {"GET", pointer});
+  if (!r) return make_error("store " + url_ + ": " + r.error().message);
+  if (r->type != RedisReply::Type::string) return std::optional<Snapshot>();
+  const size_t sp = r->str.find(' ');
+  if (sp == std::string::npos) return make_error("store " + url_ + ": bad snapshot pointer of " + event);
+  std::string error;
+  SharedBytes text = read_object(*control_, r->str.substr(sp + 1), error);
+  if (!text) return make_error("store " + url_ + ": cannot read the snapshot of " + event + ": " + (error.empty() ? "missing" : error));
+  return std::optional<Snapshot>(Snapshot{std::stoll(r->str.substr(0, sp)), *text});
+}
+
+Result<bool> RedisStore::save_snapshot(const std::string& event, const Snapshot& snapshot, int64_t keep_entries) {
+  std::lock_guard lock(control_mu_);
+  const std::string key = "snapshot/" + event + "/" + std::to_string(snapshot.seq);
+  auto written = write_object(*control_, key, snapshot.text, 0);
+  if (!written) return make_error("store " + url_ + ": cannot write the snapshot of " + event + ": " + written.error().message);
+  const std::string pointer = tag("lo:s:", event);
+  const std::string seq = std::to_string(snapshot.seq);
+  auto swapped = control_->command(pointer, {"EVAL", kSnapshotScript, "1", pointer, seq, key});
+  if (!swapped || swapped->is_error()) return make_error("store " + url_ + ": cannot point at the snapshot of " + event);
+  if (auto waited = wait_replicas(*control_, pointer, 0); !waited) return waited.error();
+  if (swapped->type == RedisReply::Type::string && !swapped->str.empty()) erase(swapped->str);
+  if (swapped->type == RedisReply::Type::nil) erase(key);  // an instance saved a newer one first
+  if (snapshot.seq > keep_entries) {
+    const std::string journal = tag("lo:j:", event);
+    const std::string min = std::to_string(snapshot.seq - keep_entries) + "-0";
+    (void)control_->command(journal, {"XTRIM", journal, "MINID", min});  // trimmed at the next snapshot otherwise
+  }
+  return true;
+}
+
+void RedisStore::subscribe(Sink sink) {
+  std::lock_guard lock(sink_mu_);
+  sink_ = std::move(sink);
+}
+
+void RedisStore::subscriber() {
+  size_t next = 0;
+  auto stopping = [this] {
+    std::lock_guard lock(mu_);
+    return stopping_;
+  };
+  while (!stopping()) {
+    // Any node hears every message (cluster PUBLISH reaches all): try them in turn.
+    const RedisNode node = seeds_[next++ % seeds_.size()];
+    std::string host = node.host;
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    timeval tv{static_cast<time_t>(config_.timeout_ms / 1000), static_cast<suseconds_t>((config_.timeout_ms % 1000) * 1000)};
+    redisContext* c = redisConnectWithTimeout(host.c_str(), node.port, tv);
+    bool ok = c && !c->err;
+    if (ok) {
+      redisSetTimeout(c, tv);
+      void* r = redisCommand(c, "SUBSCRIBE %s", kChannel);
+      ok = r != nullptr;
+      if (r) freeReplyObject(r);
+    }
+    while (ok && !stopping()) {
+      void* raw = nullptr;
+      if (redisGetReplyFromReader(c, &raw) != REDIS_OK) break;
+      if (raw == nullptr) {
+        pollfd p{c->fd, POLLIN, 0};
+        const int ready = ::poll(&p, 1, 200);
+        if (ready < 0) break;
+        if (ready > 0 && redisBufferRead(c) != REDIS_OK) break;
+        continue;
+      }
+      const redisReply* m = static_cast<redisReply*>(raw);
+      if (m->type == REDIS_REPLY_ARRAY && m->elements == 3 && std::string_view(m->element[0]->str) == "message") {
+        const std::string_view payload(m->element[2]->str, m->element[2]->len);
+        const size_t a = payload.find('\n');
+        const size_t b = a == std::string_view::npos ? a : payload.find('\n', a + 1);
+        if (b != std::string_view::npos) {
+          Sink sink;
+          {
+            std::lock_guard lock(sink_mu_);
+            sink = sink_;
+          }
+          try {
+            if (sink) {
+              sink(std::string(payload.substr(0, a)), std::stoll(std::string(payload.substr(a + 1, b - a - 1))),
+                   std::string(payload.substr(b + 1)));
+            }
+          } catch (const std::exception&) {
+            // A message not of ours on the channel: ignored.
+          }
+        }
+      }
+      freeReplyObject(raw);
+    }
+    if (c) redisFree(c);
+    if (stopping()) return;
+    subscriber_reconnects_.fetch_add(1, std::memory_order_relaxed);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+std::string RedisStore::metrics_text() const {
+  std::string out;
+  auto counter = [&](const char* name, const char* help, const std::atomic<uint64_t>& v) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+           std::to_string(v.load(std::memory_order_relaxed)) + "\n";
+  };
+  counter("liveorigin_redis_objects_written_total", "Objects written, every chunk and the manifest.", objects_written_);
+  counter("liveorigin_redis_bytes_written_total", "Bytes of objects written.", bytes_written_);
+  counter("liveorigin_redis_objects_read_total", "Objects read.", objects_read_);
+  counter("liveorigin_redis_chunk_retries_total", "Chunk writes tried again on their own.", chunk_retries_);
+  counter("liveorigin_redis_journal_appended_total", "Journal entries appended.", entries_appended_);
+  counter("liveorigin_redis_journal_published_total", "Journal entries published to the other instances.",
+          entries_published_);
+  counter("liveorigin_redis_wait_failures_total", "Writes the replicas did not acknowledge in time (not acknowledged).",
+          wait_failures_);
+  counter("liveorigin_redis_errors_total", "Operations that failed after their retries.", errors_);
+  counter("liveorigin_redis_subscriber_reconnects_total", "Times the journal subscription was established again.",
+          subscriber_reconnects_);
+  return out;
+}
+
+}  // namespace liveorigin
