@@ -20,11 +20,6 @@ uint16_t crc16_xmodem(std::string_view data) {
   return crc;
 }
 
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 timeval to_timeval(int64_t ms) {
   timeval tv{};
   tv.tv_sec = ms / 1000;
@@ -79,6 +74,11 @@ bool parse_address(std::string_view text, RedisNode& out) {
 }
 
 }  // namespace
+
+int64_t RedisClient::steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 uint16_t redis_slot(std::string_view key) {
   const size_t open = key.find('{');
@@ -212,15 +212,30 @@ int RedisClient::route(std::string_view key) {
   return primary >= 0 ? primary : 0;
 }
 
-Result<RedisReply> RedisClient::command(std::string_view key, const std::vector<std::string_view>& args) {
-  auto replies = pipeline(key, {args});
+Result<RedisReply> RedisClient::command(std::string_view key, const std::vector<std::string_view>& args,
+                                        int64_t deadline_ms) {
+  auto replies = pipeline(key, {args}, deadline_ms);
   if (!replies) return replies.error();
   return std::move((*replies)[0]);
 }
 
+std::vector<RedisReply> RedisClient::pipeline_once(std::string_view key,
+                                                   const std::vector<std::vector<std::string_view>>& commands) {
+  ++counts_.commands;
+  std::string error;
+  auto replies = send(route(key), false, commands, error);
+  if (replies) return std::move(*replies);
+  if (cluster_) refresh_slots(error);
+  RedisReply lost;
+  lost.type = RedisReply::Type::error;
+  lost.str = "connection lost: " + error;
+  return std::vector<RedisReply>(commands.size(), lost);
+}
+
 Result<std::vector<RedisReply>> RedisClient::pipeline(std::string_view key,
-                                                      const std::vector<std::vector<std::string_view>>& commands) {
-  const int64_t deadline = steady_ms() + timeout_ms_;
+                                                      const std::vector<std::vector<std::string_view>>& commands,
+                                                      int64_t deadline_ms) {
+  const int64_t deadline = deadline_ms > 0 ? deadline_ms : steady_ms() + timeout_ms_;
   int node = route(key);
   int ask = -1;
   int64_t backoff_ms = 10;

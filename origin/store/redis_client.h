@@ -53,15 +53,23 @@ class RedisClient {
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
 
+  // Deadlines are steady-clock milliseconds (steady_ms()); 0: `timeout_ms` from now.
+  static int64_t steady_ms();
+
   // Runs one command on the node owning `key` (any node when `key` is empty). A Redis
   // error reply is returned as a reply (is_error()), except those that mean "ask
   // another node" (MOVED, ASK, TRYAGAIN, CLUSTERDOWN), which are followed. An Error
   // when no node answered before the deadline: "cannot reach 127.0.0.1:7000: ...".
-  Result<RedisReply> command(std::string_view key, const std::vector<std::string_view>& args);
+  Result<RedisReply> command(std::string_view key, const std::vector<std::string_view>& args, int64_t deadline_ms = 0);
   // Several commands for keys of one slot (that of `key`), in one round trip. Replies in
-  // order; a redirect of any of them re-sends the whole pipeline to the new owner.
+  // order; a redirect or a lost connection re-sends the whole pipeline, until the
+  // deadline.
   Result<std::vector<RedisReply>> pipeline(std::string_view key,
-                                           const std::vector<std::vector<std::string_view>>& commands);
+                                           const std::vector<std::vector<std::string_view>>& commands,
+                                           int64_t deadline_ms = 0);
+  // One attempt at a pipeline, for callers that retry its commands one by one: a
+  // command without an answer (a lost connection, a redirect) has an error reply.
+  std::vector<RedisReply> pipeline_once(std::string_view key, const std::vector<std::vector<std::string_view>>& commands);
 
   // Replicas of the primary owning `key` (cluster: from the slot map; single server:
   // connected replicas as INFO reports them).

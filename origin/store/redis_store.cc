@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 #include <poll.h>
+#include <signal.h>
 
 #include <chrono>
 
@@ -69,6 +70,9 @@ RedisStore::RedisStore(const StoreUrl& url, const StoreConfig& config, std::func
 
 Result<std::unique_ptr<RedisStore>> RedisStore::open(const StoreUrl& url, const StoreConfig& config,
                                                      std::function<void(std::string_view)> log) {
+  // hiredis writes with write(): a connection the server (or a failover) closed must
+  // fail the call, not end the process.
+  ::signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<RedisStore> s(new RedisStore(url, config, std::move(log)));
   s->control_ = std::make_unique<RedisClient>(s->seeds_, s->cluster_, config.timeout_ms);
   auto pong = s->control_->command("", {"PING"});
@@ -145,12 +149,13 @@ int RedisStore::replicas_to_wait(RedisClient& c, const std::string& key) {
   return std::min(have, 1);
 }
 
-Result<bool> RedisStore::wait_replicas(RedisClient& c, const std::string& key, int64_t) {
+Result<bool> RedisStore::wait_replicas(RedisClient& c, const std::string& key, int64_t deadline) {
   const int need = replicas_to_wait(c, key);
   if (need == 0) return true;
+  if (deadline <= 0) deadline = RedisClient::steady_ms() + config_.timeout_ms;
   const std::string n = std::to_string(need);
-  const std::string timeout = std::to_string(config_.timeout_ms);
-  auto r = c.command(key, {"WAIT", n, timeout});
+  const std::string timeout = std::to_string(std::max<int64_t>(1, deadline - RedisClient::steady_ms()));
+  auto r = c.command(key, {"WAIT", n, timeout}, deadline + 1000);
   if (!r) return r.error();
   if (r->is_error()) return make_error(r->str);
   if (r->integer < need) {
@@ -180,32 +185,30 @@ Result<bool> RedisStore::write_object(RedisClient& c, const std::string& key, co
   };
   std::vector<std::vector<std::string_view>> cmds;
   for (size_t i = 0; i < n; ++i) cmds.push_back(set_chunk(i));
-  std::vector<bool> written(n, false);
+  // Every chunk in one round trip; each that did not make it (a lost connection, a
+  // failover) is written again on its own, within the operation's deadline.
+  const int64_t deadline = RedisClient::steady_ms() + config_.timeout_ms;
+  const std::vector<RedisReply> first = c.pipeline_once(manifest_key, cmds);
   bool troubled = false;
-  if (auto replies = c.pipeline(manifest_key, cmds)) {
-    for (size_t i = 0; i < n; ++i) written[i] = !(*replies)[i].is_error();
-  }
-  // Each chunk that did not make it is written again on its own.
   for (size_t i = 0; i < n; ++i) {
-    for (int attempt = 0; !written[i] && attempt < 3; ++attempt) {
-      troubled = true;
-      chunk_retries_.fetch_add(1, std::memory_order_relaxed);
-      auto r = c.command(manifest_key, set_chunk(i));
-      written[i] = r && !r->is_error();
-    }
-    if (!written[i]) return make_error("chunk " + std::to_string(i) + " of " + key + " not written");
+    if (!first[i].is_error()) continue;
+    troubled = true;
+    chunk_retries_.fetch_add(1, std::memory_order_relaxed);
+    auto r = c.command(manifest_key, set_chunk(i), deadline);
+    if (!r) return make_error("chunk " + std::to_string(i) + " of " + key + " not written: " + r.error().message);
+    if (r->is_error()) return make_error("chunk " + std::to_string(i) + " of " + key + " not written: " + r->str);
   }
   if (troubled) {
     // A failover in the middle may have lost chunks the old primary had not passed on:
     // the manifest goes only where every chunk is.
     std::vector<std::vector<std::string_view>> exists;
     for (const auto& k : keys) exists.push_back({"EXISTS", k});
-    auto present = c.pipeline(manifest_key, exists);
+    auto present = c.pipeline(manifest_key, exists, deadline);
     if (!present) return present.error();
     for (size_t i = 0; i < n; ++i) {
       if ((*present)[i].integer == 1) continue;
       chunk_retries_.fetch_add(1, std::memory_order_relaxed);
-      auto r = c.command(manifest_key, set_chunk(i));
+      auto r = c.command(manifest_key, set_chunk(i), deadline);
       if (!r || r->is_error()) return make_error("chunk " + std::to_string(i) + " of " + key + " not written");
     }
   }
@@ -215,10 +218,10 @@ Result<bool> RedisStore::write_object(RedisClient& c, const std::string& key, co
     set_manifest.push_back("PXAT");
     set_manifest.push_back(pxat);
   }
-  auto m = c.command(manifest_key, set_manifest);
+  auto m = c.command(manifest_key, set_manifest, deadline);
   if (!m) return m.error();
   if (m->is_error()) return make_error(m->str);
-  return wait_replicas(c, manifest_key, 0);
+  return wait_replicas(c, manifest_key, deadline);
 }
 
 SharedBytes RedisStore::read_object(RedisClient& c, const std::string& key, std::string& error) {
@@ -298,13 +301,14 @@ void RedisStore::append(std::string event, std::string text, std::function<void(
       note(false, why);
       done(make_error("store " + url_ + ": " + why));
     };
+    const int64_t deadline = RedisClient::steady_ms() + config_.timeout_ms;
     bool known;
     {
       std::lock_guard lock(events_mu_);
       known = known_events_.contains(event);
     }
     if (!known) {
-      auto added = c.command(kEvents, {"SADD", kEvents, event});
+      auto added = c.command(kEvents, {"SADD", kEvents, event}, deadline);
       if (!added || added->is_error()) return fail(added ? added->str : added.error().message);
       std::lock_guard lock(events_mu_);
       known_events_.insert(event);
@@ -314,21 +318,22 @@ void RedisStore::append(std::string event, std::string text, std::function<void(
     const std::string watermark = tag("lo:w:", event);
     const int need = replicas_to_wait(c, journal);
     auto appended = c.command(journal, {"EVAL", kAppendScript, "3", journal, counter, watermark, text,
-                                        need == 0 ? "1" : "0"});
+                                        need == 0 ? "1" : "0"}, deadline);
     if (!appended) return fail(appended.error().message);
     if (appended->is_error()) return fail(appended->str);
     const int64_t seq = appended->integer;
     if (need > 0) {
-      if (auto waited = wait_replicas(c, journal, 0); !waited) return fail(waited.error().message);
+      if (auto waited = wait_replicas(c, journal, deadline); !waited) return fail(waited.error().message);
       const std::string s = std::to_string(seq);
-      auto marked = c.command(journal, {"EVAL", kMarkScript, "1", watermark, s});
+      auto marked = c.command(journal, {"EVAL", kMarkScript, "1", watermark, s}, deadline);
       if (!marked || marked->is_error()) return fail(marked ? marked->str : marked.error().message);
     }
     entries_appended_.fetch_add(1, std::memory_order_relaxed);
     note(true, {});
     // Durable now: tell every instance. A lost message is read from the journal later.
     const std::string message = event + "\n" + std::to_string(seq) + "\n" + text;
-    if (auto published = c.command("", {"PUBLISH", kChannel, message}); published && !published->is_error()) {
+    if (auto published = c.command("", {"PUBLISH", kChannel, message}, deadline);
+        published && !published->is_error()) {
       entries_published_.fetch_add(1, std::memory_order_relaxed);
     }
     done(seq);

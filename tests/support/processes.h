@@ -158,11 +158,12 @@ class Process {
 // 127.0.0.1:0), as an operator runs it.
 class OriginProcess {
  public:
-  OriginProcess(const TempDir& dir, const std::string& yaml) {
-    const fs::path config = dir / "origin.yaml";
+  // `name` names its config and log files in `dir` (several instances share a dir).
+  OriginProcess(const TempDir& dir, const std::string& yaml, const std::string& name = "origin") {
+    const fs::path config = dir / (name + ".yaml");
     std::ofstream(config) << "listen: 127.0.0.1:0\nthreads: 2\n" << yaml;
     process_ = std::make_unique<Process>(
-        std::vector<std::string>{LIVEORIGIN_BINARY, "serve", "--config", config.string()}, dir / "origin.log");
+        std::vector<std::string>{LIVEORIGIN_BINARY, "serve", "--config", config.string()}, dir / (name + ".log"));
     const std::regex re(R"(listening on [0-9.]+:(\d+))");
     for (int i = 0; i < 500 && port == 0; ++i) {
       std::smatch m;
