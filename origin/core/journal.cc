@@ -96,6 +96,7 @@ std::string encode(const JournalEntry& e) {
       o["exclude"] = e.exclude ? json::value(*e.exclude) : json::value(nullptr);
       break;
     case JournalEntry::Kind::marker_put:
+      o["at_ms"] = e.at_ms;
       o["marker"] = json::object{{"id", e.marker.id},
                                  {"kind", e.marker.kind},
                                  {"start_ms", e.marker.start_ms},
@@ -175,6 +176,7 @@ Result<JournalEntry> decode_journal_entry(std::string_view text) {
         break;
       }
       case JournalEntry::Kind::marker_put: {
+        e.at_ms = f.integer("at_ms");
         const json::value& m = f.at("marker");
         if (!m.is_object()) return make_error("journal entry: marker is not an object");
         const Fields mk{m.as_object()};

@@ -97,7 +97,9 @@ class CoreHarness {
   // 1'000'000'000 ms is a 2 s boundary: with d = 2000 the edge is 499'999.
   static constexpr int64_t kT0 = 1'000'000'000;
 
-  explicit CoreHarness(const std::string& yaml, int64_t t0 = kT0) : clock(t0) {
+  // `shared`: the store of the deployment, when instances share one (default: its own).
+  explicit CoreHarness(const std::string& yaml, int64_t t0 = kT0, CountingStore* shared = nullptr)
+      : clock(t0), store(shared ? *shared : own_store_) {
     auto parsed = parse_origin_config(yaml, "test.yaml");
     if (!parsed) throw std::runtime_error(parsed.error().message);
     config = *parsed;
@@ -113,6 +115,9 @@ class CoreHarness {
     begin(*bare_, m, target, h);
     return bare_->head();
   }
+
+  // Appends go to `journal` from now on (a journaled store's config: store.url).
+  void use_journal(Journal* journal) { driver = std::make_unique<HarnessDriver>(*origin, store, *thread, journal); }
 
   // A request's waiter: pass it to start() and resume() to hold and resume it.
   std::shared_ptr<Waiter> waiter() { return std::make_shared<Waiter>(*driver); }
@@ -151,7 +156,12 @@ class CoreHarness {
     w->head_builder().content_length(body.size());
     if (auto rejected = w->begin_ingest()) return *rejected;
     w->finish_ingest(std::make_shared<const std::string>(body));
-    return std::get<Response>(w->take());
+    Outcome o = w->take();
+    if (!std::holds_alternative<Response>(o)) {
+      ADD_FAILURE() << target << ": the PUT was not answered";
+      return Response{};
+    }
+    return std::get<Response>(o);
   }
 
   // Resumes a held request (after wake() or at its wake time); the waiter keeps its
@@ -177,7 +187,12 @@ class CoreHarness {
 
   ManualClock clock;
   OriginConfig config;
-  CountingStore store;
+
+ private:
+  CountingStore own_store_;
+
+ public:
+  CountingStore& store;
   std::unique_ptr<Origin> origin;
   std::unique_ptr<OriginThread> thread;
   std::unique_ptr<HarnessDriver> driver;
