@@ -23,7 +23,9 @@
 #include "sim/fault_proxy.h"
 #include "sim/redis_deployment.h"
 #include "tests/support/http_client.h"
+#include "tests/support/core_harness.h"
 #include "tests/support/processes.h"
+#include "tests/support/server_fixture.h"
 
 namespace liveorigin::testing {
 namespace {
@@ -461,6 +463,33 @@ TEST(StoreRedis, StoreTroubleIsShownAndSurvivedAndTheOriginRecovers) {
   EXPECT_NE(failing, std::string::npos) << log;
   EXPECT_EQ(log.find(": failing:", failing + 1), std::string::npos) << "logged once per transition:\n" << log;
   EXPECT_NE(log.find(": answering again"), std::string::npos) << log;
+}
+
+// --- faults by wrapping ---------------------------------------------------------------
+
+TEST(StoreFaults, AnErrorRateAnswersPutsWith503AndWhatIsRetriedIsStored) {
+  RunningServer s(example_config(), RunningServer::kT0, 2, true);
+  const int64_t n = RunningServer::kT0 / 2000 - 1;
+  s.fault->set_error_rate(1.0);
+  EXPECT_EQ(s.put(seg(n - 30), "a", "never").status, 503);
+  EXPECT_EQ(s.get(seg(n - 30)).header("Live-Reject"), "missing");  // nothing acknowledged, nothing served
+  s.fault->set_error_rate(0.5, 7);
+  int refused = 0;
+  for (int64_t k = n - 19; k <= n; ++k) {
+    int status = 0;
+    for (int attempt = 0; attempt < 50 && status != 201; ++attempt) {
+      status = s.put(seg(k), "a", "seg-" + std::to_string(k)).status;
+      if (status == 503) ++refused;
+    }
+    ASSERT_EQ(status, 201);
+  }
+  EXPECT_GT(refused, 0);
+  s.fault->set_error_rate(0);
+  for (int64_t k = n - 19; k <= n; ++k) EXPECT_EQ(s.get(seg(k)).body, "seg-" + std::to_string(k));
+  s.fault->set_put_delay_ms(200);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(s.put(seg(n + 1), "a", "late").status, 201);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(200));
 }
 
 // --- redis cluster ------------------------------------------------------------------
