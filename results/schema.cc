@@ -481,7 +481,19 @@ FROM runs r
 LEFT JOIN tier_totals o ON o.run_id = r.id AND o.tier = 'origin' AND o.class = '*';
 )SQL";
 
-constexpr const char* kMigrations[] = {kSchemaV1};
+// Version 2: answers per origin instance and interval (origin.instances).
+constexpr const char* kSchemaV2 = R"SQL(
+CREATE TABLE instance_intervals (
+  run_id   INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  interval INTEGER NOT NULL,
+  instance INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  errors   INTEGER NOT NULL,
+  PRIMARY KEY (run_id, instance, interval)
+);
+)SQL";
+
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
 static_assert(std::size(kMigrations) == kResultsSchemaVersion, "one migration per schema version");
 
 int64_t now_epoch_ms() {

@@ -12,7 +12,7 @@ struct sqlite3;
 
 namespace liveorigin::results {
 
-inline constexpr int kResultsSchemaVersion = 1;
+inline constexpr int kResultsSchemaVersion = 2;
 
 // Latency histogram buckets (upper bounds, ms); the last bucket is +Inf.
 inline constexpr int64_t kLatencyBucketsMs[] = {1,   2,   5,    10,   20,   50,    100,   200,

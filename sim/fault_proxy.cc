@@ -1,6 +1,8 @@
 #include "sim/fault_proxy.h"
 
 #include <array>
+#include <deque>
+#include <vector>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -68,15 +70,34 @@ struct FaultProxy::Impl : std::enable_shared_from_this<FaultProxy::Impl> {
     });
   }
 
-  // Copies one direction: client -> target when `upstream`, else back.
+  // One direction of a pair: what was read, waiting for its due time to be written.
+  struct Pipe {
+    struct Piece {
+      std::shared_ptr<std::vector<char>> data;
+      std::chrono::steady_clock::time_point due;
+      bool cut = false;  // the connection ends after this piece
+    };
+    std::deque<Piece> queue;
+    size_t queued_bytes = 0;
+    bool writing = false;
+    bool reading = true;
+    std::unique_ptr<net::steady_timer> timer;
+  };
+  static constexpr size_t kQueuedMax = 8 << 20;  // reading pauses beyond this much in flight
+
+  // Copies one direction: client -> target when `upstream`, else back. Reads go on while
+  // earlier pieces wait out their delay, so a delay is latency, not a bandwidth limit.
   void pump(const std::shared_ptr<Pair>& pair, bool upstream) {
-    auto buffer = std::make_shared<std::array<char, 65536>>();
-    read(pair, upstream, buffer);
+    auto pipe = std::make_shared<Pipe>();
+    pipe->timer = std::make_unique<net::steady_timer>(ioc);
+    read(pair, upstream, pipe);
   }
 
-  void read(const std::shared_ptr<Pair>& pair, bool upstream, const std::shared_ptr<std::array<char, 65536>>& buffer) {
+  void read(const std::shared_ptr<Pair>& pair, bool upstream, const std::shared_ptr<Pipe>& pipe) {
     tcp::socket& from = upstream ? pair->client : pair->target;
-    from.async_read_some(net::buffer(*buffer), [self = shared_from_this(), pair, upstream, buffer](error_code ec, size_t n) {
+    auto buffer = std::make_shared<std::vector<char>>(65536);
+    from.async_read_some(net::buffer(*buffer), [self = shared_from_this(), pair, upstream, pipe, buffer](error_code ec,
+                                                                                                      size_t n) {
       if (ec || pair->closed) return pair->close();
       size_t pass = n;
       bool cut = false;
@@ -91,20 +112,56 @@ struct FaultProxy::Impl : std::enable_shared_from_this<FaultProxy::Impl> {
           }
         }
       }
-      auto forward = [self, pair, upstream, buffer, pass, cut] {
-        tcp::socket& to = upstream ? pair->target : pair->client;
-        net::async_write(to, net::buffer(buffer->data(), pass), [self, pair, upstream, buffer, cut](error_code ec2, size_t) {
-          if (ec2 || cut) {
-            if (cut) self->dropped.fetch_add(1);
-            return pair->close();
-          }
-          self->read(pair, upstream, buffer);
-        });
-      };
-      const int64_t delay = self->delay_ms.load();
-      if (delay <= 0) return forward();
-      auto timer = std::make_shared<net::steady_timer>(self->ioc, std::chrono::milliseconds(delay));
-      timer->async_wait([timer, forward](error_code) { forward(); });
+      buffer->resize(pass);
+      // Towards the target only: each request waits once, as a slow store answers later.
+      const int64_t delay = upstream ? self->delay_ms.load() : 0;
+      pipe->queue.push_back(Pipe::Piece{buffer, std::chrono::steady_clock::now() + std::chrono::milliseconds(delay), cut});
+      pipe->queued_bytes += pass;
+      self->write(pair, upstream, pipe);
+      if (cut) return;
+      if (pipe->queued_bytes < kQueuedMax) {
+        self->read(pair, upstream, pipe);
+      } else {
+        pipe->reading = false;
+      }
+    });
+  }
+
+  void write(const std::shared_ptr<Pair>& pair, bool upstream, const std::shared_ptr<Pipe>& pipe) {
+    if (pipe->writing || pipe->queue.empty() || pair->closed) return;
+    pipe->writing = true;
+    const auto due = pipe->queue.front().due;
+    if (due > std::chrono::steady_clock::now()) {
+      pipe->timer->expires_at(due);
+      pipe->timer->async_wait([self = shared_from_this(), pair, upstream, pipe](error_code) {
+        pipe->writing = false;
+        self->write_now(pair, upstream, pipe);
+      });
+      return;
+    }
+    pipe->writing = false;
+    write_now(pair, upstream, pipe);
+  }
+
+  void write_now(const std::shared_ptr<Pair>& pair, bool upstream, const std::shared_ptr<Pipe>& pipe) {
+    if (pipe->writing || pipe->queue.empty() || pair->closed) return;
+    pipe->writing = true;
+    Pipe::Piece piece = pipe->queue.front();
+    tcp::socket& to = upstream ? pair->target : pair->client;
+    net::async_write(to, net::buffer(*piece.data), [self = shared_from_this(), pair, upstream, pipe, piece](error_code ec,
+                                                                                                         size_t) {
+      pipe->writing = false;
+      pipe->queue.pop_front();
+      pipe->queued_bytes -= piece.data->size();
+      if (ec || piece.cut) {
+        if (piece.cut) self->dropped.fetch_add(1);
+        return pair->close();
+      }
+      if (!pipe->reading && pipe->queued_bytes < kQueuedMax) {
+        pipe->reading = true;
+        self->read(pair, upstream, pipe);
+      }
+      self->write(pair, upstream, pipe);
     });
   }
 

@@ -2,7 +2,8 @@
 // and the tests' way to make a real store slow, unreachable or flaky without touching
 // the store or the origin (LevelDB's fault-injection env, at the network). Clients
 // connect to port(); bytes go on to the target both ways.
-//   set_delay_ms(ms)       every piece of data waits ms before it is passed on
+//   set_delay_ms(ms)       every piece of data towards the target waits ms before it
+//                          is passed on: each request is answered ms later
 //   set_down(true)         connections are refused, open ones cut, until set_down(false)
 //   drop_after_bytes(n)    once, the connection that has carried n more bytes towards
 //                          the target is cut there (a dropped connection mid-write)

@@ -79,6 +79,7 @@ struct Recorder::Impl {
   std::map<std::tuple<std::string, std::string, std::string>, Histogram> histograms;
   std::map<std::pair<std::string, int64_t>, Segment> segments;
   std::vector<FaultRecord> faults;
+  std::map<std::pair<int64_t, int>, std::pair<int64_t, int64_t>> instances;  // (interval, instance) -> requests, errors
   std::vector<ActionRecord> actions;
   std::vector<OriginMetric> origin_metrics;
 };
@@ -140,6 +141,13 @@ void Recorder::latency(const LatencyRecord& r) {
 
 void Recorder::fault(const FaultRecord& r) { impl_->faults.push_back(r); }
 
+void Recorder::instance_request(const InstanceRecord& r) {
+  const int64_t interval = floor_div(r.at_ms - impl_->info.started_ms, impl_->interval_ms);
+  auto& [requests, errors] = impl_->instances[{interval, r.instance}];
+  ++requests;
+  if (r.status == 0 || r.status >= 500) ++errors;
+}
+
 void Recorder::action(const ActionRecord& r) { impl_->actions.push_back(r); }
 void Recorder::origin_metric(const OriginMetric& m) { impl_->origin_metrics.push_back(m); }
 
@@ -182,10 +190,11 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
   Stmt histograms(db, "INSERT INTO histograms VALUES (?,?,?,?,?,?,?)");
   Stmt latencies(db, "INSERT INTO latencies VALUES (?,?,?,?,?,?,?,?)");
   Stmt faults(db, "INSERT INTO faults VALUES (?,?,?,?,?)");
+  Stmt instances(db, "INSERT INTO instance_intervals VALUES (?,?,?,?,?)");
   Stmt actions(db, "INSERT INTO actions VALUES (?,?,?,?,?)");
   Stmt origin_metrics(db, "INSERT INTO origin_metrics VALUES (?,?,?)");
   for (const Stmt* s : {&streams, &segments, &puts, &serves, &viewers, &intervals, &histograms, &latencies, &faults,
-                        &actions, &origin_metrics}) {
+                        &instances, &actions, &origin_metrics}) {
     if (!s->ok()) return fail("cannot prepare the inserts");
   }
 
@@ -255,6 +264,11 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
     }
   }
 
+  for (const auto& [key, counts] : m.instances) {
+    if (!instances.run(id, key.first, static_cast<int64_t>(key.second), counts.first, counts.second)) {
+      return fail("cannot insert instance_intervals");
+    }
+  }
   for (const FaultRecord& f : m.faults) {
     if (!faults.run(id, f.target, f.kind, f.start_ms, f.end_ms)) return fail("cannot insert faults");
   }

@@ -108,6 +108,13 @@ struct LatencyRecord {
   int64_t weight = 1;
 };
 
+// An answer from one origin instance (several instances: origin.instances).
+struct InstanceRecord {
+  int64_t at_ms = 0;
+  int instance = 1;  // from 1
+  int status = 0;    // 0: no answer
+};
+
 struct FaultRecord {
   std::string target;  // "pipeline a", "storage", ...
   std::string kind;
@@ -141,6 +148,7 @@ class Recorder {
   void request(const RequestRecord& r);
   void latency(const LatencyRecord& r);
   void fault(const FaultRecord& r);
+  void instance_request(const InstanceRecord& r);
   void action(const ActionRecord& r);
   void origin_metric(const OriginMetric& m);
 

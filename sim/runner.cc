@@ -26,10 +26,11 @@
 #include "origin/core/origin.h"
 #include "origin/core/timing.h"
 #include "origin/http/server.h"
-#include "origin/store/fault_store.h"
 #include "origin/store/memory_store.h"
 #include "sim/actors.h"
 #include "sim/core_link.h"
+#include "sim/instance_link.h"
+#include "sim/origin_side.h"
 #include "sim/realtime.h"
 #include "sim/results.h"
 
@@ -52,66 +53,6 @@ std::string sha256_hex(std::string_view text) {
   return to_hex(d.data(), d.size());
 }
 
-// A child `liveorigin serve` process.
-class ChildOrigin {
- public:
-  ~ChildOrigin() { stop(); }
-
-  Result<std::string> start(const std::string& binary, const std::string& config_path, int threads) {
-    log_path_ = fs::temp_directory_path() / ("liveorigin-child-" + std::to_string(::getpid()) + ".log");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    std::vector<std::string> args = {binary,        "serve", "--config", config_path, "--listen", "127.0.0.1:0",
-                                     "--threads",   std::to_string(threads)};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return make_error("origin: cannot start " + binary + ": " + std::strerror(rc));
-    const std::regex re(R"(listening on [0-9.]+:(\d+))");
-    for (int i = 0; i < 500; ++i) {
-      std::ifstream in(log_path_);
-      const std::string text((std::istreambuf_iterator<char>(in)), {});
-      std::smatch m;
-      if (std::regex_search(text, m, re)) return "http://127.0.0.1:" + m[1].str();
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return make_error("origin: the child exited: " + text);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return make_error("origin: the child did not start listening within 5 s");
-  }
-
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 500; ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    std::error_code ec;
-    fs::remove(log_path_, ec);
-  }
-
- private:
-  pid_t pid_ = -1;
-  fs::path log_path_;
-};
-
 std::string fault_kind(PipelineFault::Kind k) {
   switch (k) {
     case PipelineFault::Kind::outage: return "outage";
@@ -129,7 +70,9 @@ struct Fleet {
   std::vector<std::unique_ptr<Packager>> packagers;
   std::vector<std::unique_ptr<ViewerCohortActor>> cohorts;
 
-  void build(World& w, OriginLink& origin, int groups_per_edge) {
+  // `origins`: the way to each origin instance; the top tier's nodes, and the
+  // packagers, are spread over them.
+  void build(World& w, const std::vector<OriginLink*>& origins, int groups_per_edge) {
     const Scenario& s = w.scenario;
     std::map<std::string, std::vector<CdnNode*>> by_tier;
     std::set<std::string> parents;
@@ -154,7 +97,7 @@ struct Fleet {
             parent = ps[static_cast<size_t>(i) % ps.size()];
           }
           nodes.push_back(std::make_unique<CdnNode>(w, t.name + "-" + std::to_string(i + 1), t.name, parent,
-                                                    parent ? nullptr : &origin));
+                                                    parent ? nullptr : origins[i % origins.size()]));
           by_tier[t.name].push_back(nodes.back().get());
         }
         it = pending.erase(it);
@@ -165,7 +108,9 @@ struct Fleet {
     for (const auto& t : s.cdn.tiers) {
       if (!parents.contains(t.name)) edges.insert(edges.end(), by_tier[t.name].begin(), by_tier[t.name].end());
     }
-    for (const auto& p : s.pipelines) packagers.push_back(std::make_unique<Packager>(w, origin, p));
+    for (size_t i = 0; i < s.pipelines.size(); ++i) {
+      packagers.push_back(std::make_unique<Packager>(w, *origins[i % origins.size()], s.pipelines[i]));
+    }
     for (const auto& v : s.viewers) {
       cohorts.push_back(std::make_unique<ViewerCohortActor>(w, v, edges, groups_per_edge));
     }
@@ -185,7 +130,7 @@ struct Fleet {
 };
 
 // Admin actions and fault windows on the scheduler.
-void schedule_actions(World& w, OriginLink& origin, FaultStore* store) {
+void schedule_actions(World& w, OriginLink& origin, OriginSide* side) {
   const Scenario& s = w.scenario;
   const std::string auth = "Bearer " + s.origin.admin_token;
   for (const auto& p : s.pipelines) {
@@ -194,23 +139,25 @@ void schedule_actions(World& w, OriginLink& origin, FaultStore* store) {
                         std::min(w.run_end_ms, w.run_start_ms + (f.at_s + f.duration_s) * 1000)});
     }
   }
-  for (const auto& f : s.origin.storage_faults) {
+  for (const auto& f : s.origin.faults) {
     const int64_t start = w.run_start_ms + f.at_s * 1000;
     const int64_t end = std::min(w.run_end_ms, start + f.duration_s * 1000);
-    w.recorder.fault({"storage", f.kind == OriginSpec::StorageFault::Kind::slow ? "slow" : "down", start, end});
-    if (!store) continue;
-    w.scheduler.run_at(start, [store, f] {
-      if (f.kind == OriginSpec::StorageFault::Kind::slow) {
-        store->set_get_delay_ms(f.delay_ms);
-        store->set_put_delay_ms(f.delay_ms);
-      } else {
-        store->set_down(true);
+    const bool kill = f.kind == OriginSpec::Fault::Kind::origin_kill;
+    w.recorder.fault({kill ? "instance " + std::to_string(f.instance) : "store", fault_name(f.kind), start, end});
+    if (!side) continue;
+    w.scheduler.run_at(start, [side, f] {
+      switch (f.kind) {
+        case OriginSpec::Fault::Kind::store_slow: side->store_slow(f.delay_ms); break;
+        case OriginSpec::Fault::Kind::store_down: side->store_down(true); break;
+        case OriginSpec::Fault::Kind::origin_kill: side->kill(f.instance); break;
       }
     });
-    w.scheduler.run_at(end, [store] {
-      store->set_get_delay_ms(0);
-      store->set_put_delay_ms(0);
-      store->set_down(false);
+    w.scheduler.run_at(end, [side, f] {
+      switch (f.kind) {
+        case OriginSpec::Fault::Kind::store_slow: side->store_slow(0); break;
+        case OriginSpec::Fault::Kind::store_down: side->store_down(false); break;
+        case OriginSpec::Fault::Kind::origin_kill: side->restart(f.instance); break;
+      }
     });
   }
   const StreamConfig first = w.timing(0);
@@ -390,6 +337,10 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
     if (scenario.origin.mode != OriginSpec::Mode::in_process) {
       return make_error("virtual time needs origin.mode: in-process (the core runs on the virtual clock)");
     }
+    if (scenario.origin.store != OriginSpec::Store::memory) {
+      return make_error("virtual time runs one origin on the memory store: origin.store " +
+                        std::string(store_name(scenario.origin.store)) + " needs real time (drop --virtual)");
+    }
     auto config = scenario.effective_origin_config();
     if (!config) return config.error();
     // Start on a segment boundary of the real clock: every run of a scenario starts at the
@@ -406,7 +357,7 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
     World world{scheduler, recorder, sent, scenario, link, start_ms, end_ms, World::timings_of(scenario)};
     recorder.begin(run_info(scenario, options, "", start_ms));
     Fleet fleet;
-    fleet.build(world, link, options.viewer_groups_per_edge);
+    fleet.build(world, {&link}, options.viewer_groups_per_edge);
     schedule_actions(world, link, nullptr);
     fleet.start();
     for (int64_t t = start_ms; t < end_ms;) {
@@ -428,59 +379,42 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
   }
 
   // Real time: the origin on real sockets.
-  std::unique_ptr<MemoryStore> memory;
-  std::unique_ptr<FaultStore> faults;
-  std::unique_ptr<Origin> origin;
-  std::unique_ptr<Server> server;
-  ChildOrigin child;
-  SystemClock clock;
-  std::string url;
-  switch (scenario.origin.mode) {
-    case OriginSpec::Mode::in_process: {
-      auto config = scenario.effective_origin_config();
-      if (!config) return config.error();
-      memory = std::make_unique<MemoryStore>();
-      faults = std::make_unique<FaultStore>(*memory);
-      origin = std::make_unique<Origin>(clock, *config);
-      ServerOptions so = ServerOptions::from(*config);
-      so.listen = "127.0.0.1:0";
-      so.ingest_listen.clear();
-      so.threads = scenario.origin.threads;
-      server = std::make_unique<Server>(*origin, *faults, so);
-      auto port = server->bind();
-      if (!port) return make_error("origin: " + port.error().message);
-      server->start();
-      url = "http://127.0.0.1:" + std::to_string(*port);
-      break;
+  const fs::path work_dir = fs::temp_directory_path() / ("liveorigin-run-" + std::to_string(::getpid()) + "-" +
+                                                         std::to_string(SystemClock().now_ms()));
+  fs::create_directories(work_dir);
+  struct RemoveDir {
+    fs::path dir;
+    ~RemoveDir() {
+      std::error_code ec;
+      if (!std::getenv("LIVEORIGIN_KEEP_RUN_FILES")) fs::remove_all(dir, ec);
     }
-    case OriginSpec::Mode::child: {
-      std::string config_path = scenario.origin.config_path;
-      fs::path generated;
-      if (config_path.empty()) {
-        generated = fs::temp_directory_path() / ("liveorigin-scenario-" + std::to_string(::getpid()) + ".yaml");
-        std::ofstream(generated) << to_yaml(scenario.origin_config());
-        config_path = generated.string();
-      }
-      const std::string binary = options.liveorigin_binary.empty() ? fs::read_symlink("/proc/self/exe").string()
-                                                                   : options.liveorigin_binary;
-      auto started = child.start(binary, config_path, scenario.origin.threads);
-      if (!generated.empty()) {
-        std::error_code ec;
-        fs::remove(generated, ec);
-      }
-      if (!started) return started.error();
-      url = *started;
-      break;
-    }
-    case OriginSpec::Mode::external:
-      url = scenario.origin.url;
-      break;
-  }
+  } remove_dir{work_dir};
+  OriginSide side;
+  OriginSide::Options so;
+  so.liveorigin_binary =
+      options.liveorigin_binary.empty() ? fs::read_symlink("/proc/self/exe").string() : options.liveorigin_binary;
+  so.work_dir = work_dir.string();
+  if (auto started = side.start(scenario, so); !started) return started.error();
+  const std::string url = side.urls().front();
   summary.origin_url = url;
 
   boost::asio::io_context ioc(1);
   AsioScheduler scheduler(ioc);
-  HttpLink link(ioc, url);
+  // One connection pool per instance; every origin-facing actor reaches them through an
+  // InstanceLink, as through a balancer that skips an instance that is down.
+  std::vector<std::unique_ptr<HttpLink>> instance_links;
+  std::vector<OriginLink*> instances;
+  for (const auto& u : side.urls()) {
+    instance_links.push_back(std::make_unique<HttpLink>(ioc, u));
+    instances.push_back(instance_links.back().get());
+  }
+  std::vector<std::unique_ptr<InstanceLink>> balanced;
+  std::vector<OriginLink*> origins;
+  for (size_t i = 0; i < instances.size(); ++i) {
+    balanced.push_back(std::make_unique<InstanceLink>(scheduler, recorder, instances, i));
+    origins.push_back(balanced.back().get());
+  }
+  OriginLink& link = *origins.front();
   const int64_t start_ms = scheduler.now_ms();
   const int64_t end_ms = start_ms + scenario.duration_s * 1000;
   World world{scheduler, recorder, sent, scenario, link, start_ms, end_ms, World::timings_of(scenario)};
@@ -505,10 +439,15 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
   }
 
   Fleet fleet;
-  fleet.build(world, link, options.viewer_groups_per_edge);
-  schedule_actions(world, link, faults.get());
+  fleet.build(world, origins, options.viewer_groups_per_edge);
+  schedule_actions(world, link, &side);
   fleet.start();
 
+  auto in_flight = [&] {
+    size_t n = 0;
+    for (const auto* l : origins) n += l->in_flight();
+    return n;
+  };
   std::function<void()> tick = [&] {
     const int64_t now = scheduler.now_ms();
     progress(now, start_ms, end_ms, false);
@@ -519,23 +458,17 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
   while (scheduler.now_ms() < end_ms) ioc.run_for(std::chrono::milliseconds(200));
   // Let what is in flight finish, then stop.
   const int64_t settle_until = scheduler.now_ms() + options.settle_s * 1000;
-  while (link.in_flight() > 0 && scheduler.now_ms() < settle_until) ioc.run_for(std::chrono::milliseconds(50));
+  while (in_flight() > 0 && scheduler.now_ms() < settle_until) ioc.run_for(std::chrono::milliseconds(50));
   scrape_origin_metrics(link, recorder, [&](bool& answered) {
     const int64_t until = scheduler.now_ms() + 5000;
     while (!answered && scheduler.now_ms() < until) ioc.run_for(std::chrono::milliseconds(20));
   });
   progress(end_ms, start_ms, end_ms, true);
-  link.close();
+  for (auto& l : instance_links) l->close();
   ioc.run_for(std::chrono::milliseconds(100));
 
   auto id = recorder.write(options.db_path, scheduler.now_ms(), "completed");
-  if (server) {
-    server->stop();
-    server->wait();
-    faults.reset();  // delayed store completions run now, while the server's io_contexts exist
-    server.reset();
-  }
-  child.stop();
+  side.stop();
   if (!id) return id.error();
   summary.run_id = *id;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

@@ -289,26 +289,62 @@ OriginSpec parse_origin(const YAML::Node& node, const Location& where, int64_t r
     o.overload = c;
   }
 
-  const YAML::Node faults = only_if(r, "storage_faults", in_process,
-                                    "only for mode in-process (the harness wraps the origin's store)");
+  const YAML::Node old = r.node("storage_faults");
+  if (!old.IsNull()) {
+    yaml::fail(old, r.child("storage_faults"), "is now origin.faults (kinds store-slow, store-down, origin-kill)");
+  }
+  const YAML::Node instances = only_if(r, "instances", !external, "only for mode in-process or child");
+  if (!instances.IsNull()) o.instances = static_cast<int>(r.integer("instances", 1, 1, 16));
+  const YAML::Node store = only_if(r, "store", !external && !has_config,
+                                   external ? "only for mode in-process or child (the external origin has its own)"
+                                            : "not with origin.config (put store.url in that file)");
+  if (!store.IsNull()) {
+    o.store = enum_value<OriginSpec::Store>(store, r.child("store"),
+                                            {{"memory", OriginSpec::Store::memory},
+                                             {"sqlite", OriginSpec::Store::sqlite},
+                                             {"redis", OriginSpec::Store::redis},
+                                             {"redis-cluster", OriginSpec::Store::redis_cluster}});
+  }
+  const bool shared = o.store == OriginSpec::Store::redis || o.store == OriginSpec::Store::redis_cluster;
+  if (o.instances > 1) {
+    if (in_process) {
+      yaml::fail(instances, r.child("instances"), "several instances are child processes: set origin.mode: child");
+    }
+    if (!shared) {
+      yaml::fail(instances, r.child("instances"),
+                 "several instances share their state through the store: set origin.store: redis or redis-cluster");
+    }
+  }
+  const YAML::Node faults = only_if(r, "faults", !external, "only for mode in-process or child");
   if (!faults.IsNull()) {
-    if (!faults.IsSequence()) yaml::fail(faults, r.child("storage_faults"), "expected a list, got " + describe(faults));
+    if (!faults.IsSequence()) yaml::fail(faults, r.child("faults"), "expected a list, got " + describe(faults));
     for (size_t i = 0; i < faults.size(); ++i) {
-      MapReader f(faults[i], indexed(r.child("storage_faults"), i));
-      OriginSpec::StorageFault sf;
-      sf.kind = enum_key<OriginSpec::StorageFault::Kind>(
-          f, "kind", std::nullopt,
-          {{"slow", OriginSpec::StorageFault::Kind::slow}, {"down", OriginSpec::StorageFault::Kind::down}});
-      sf.at_s = run_time_s(f, "at_s", std::nullopt, run_s);
-      sf.duration_s = span_s(f, sf.at_s, run_s);
-      const bool slow = sf.kind == OriginSpec::StorageFault::Kind::slow;
-      const YAML::Node delay = only_if(f, "delay_ms", slow, "only for kind slow");
+      MapReader f(faults[i], indexed(r.child("faults"), i));
+      OriginSpec::Fault of;
+      of.kind = enum_key<OriginSpec::Fault::Kind>(f, "kind", std::nullopt,
+                                                  {{"store-slow", OriginSpec::Fault::Kind::store_slow},
+                                                   {"store-down", OriginSpec::Fault::Kind::store_down},
+                                                   {"origin-kill", OriginSpec::Fault::Kind::origin_kill}});
+      of.at_s = run_time_s(f, "at_s", std::nullopt, run_s);
+      of.duration_s = span_s(f, of.at_s, run_s);
+      const bool slow = of.kind == OriginSpec::Fault::Kind::store_slow;
+      const bool kill = of.kind == OriginSpec::Fault::Kind::origin_kill;
+      const YAML::Node delay = only_if(f, "delay_ms", slow, "only for kind store-slow");
       if (slow) {
-        if (delay.IsNull()) yaml::fail(faults[i], f.child("delay_ms"), "required key is missing (kind slow)");
-        sf.delay_ms = f.integer("delay_ms", std::nullopt, 1, kHourMs);
+        if (delay.IsNull()) yaml::fail(faults[i], f.child("delay_ms"), "required key is missing (kind store-slow)");
+        of.delay_ms = f.integer("delay_ms", std::nullopt, 1, kHourMs);
       }
+      const YAML::Node instance = only_if(f, "instance", kill, "only for kind origin-kill");
+      if (kill) {
+        if (in_process) yaml::fail(f.node("kind"), f.child("kind"), "an instance killed is a child process: set origin.mode: child");
+        of.instance = static_cast<int>(f.integer("instance", 1, 1, o.instances));
+      } else if (!in_process && !shared) {
+        yaml::fail(f.node("kind"), f.child("kind"),
+                   "the store of child instances is slowed or stopped at the network: set origin.store: redis or redis-cluster");
+      }
+      (void)instance;
       f.finish();
-      o.storage_faults.push_back(sf);
+      o.faults.push_back(of);
     }
   }
   r.finish();
@@ -815,6 +851,25 @@ boost::json::value opt(const std::optional<T>& v) {
 
 // ---------------------------------------------------------------------------------------
 
+const char* store_name(OriginSpec::Store store) {
+  switch (store) {
+    case OriginSpec::Store::memory: return "memory";
+    case OriginSpec::Store::sqlite: return "sqlite";
+    case OriginSpec::Store::redis: return "redis";
+    case OriginSpec::Store::redis_cluster: return "redis-cluster";
+  }
+  return "memory";
+}
+
+const char* fault_name(OriginSpec::Fault::Kind kind) {
+  switch (kind) {
+    case OriginSpec::Fault::Kind::store_slow: return "store-slow";
+    case OriginSpec::Fault::Kind::store_down: return "store-down";
+    case OriginSpec::Fault::Kind::origin_kill: return "origin-kill";
+  }
+  return "?";
+}
+
 std::vector<std::string> CdnSpec::edge_tiers() const {
   std::vector<std::string> out;
   for (const auto& t : tiers) {
@@ -937,14 +992,17 @@ boost::json::value to_json(const Scenario& s) {
   } else {
     origin["overload"] = nullptr;
   }
-  boost::json::array storage_faults;
-  for (const auto& f : s.origin.storage_faults) {
-    storage_faults.push_back(boost::json::object{{"kind", f.kind == OriginSpec::StorageFault::Kind::slow ? "slow" : "down"},
-                                                 {"at_s", f.at_s},
-                                                 {"duration_s", f.duration_s},
-                                                 {"delay_ms", f.delay_ms}});
+  origin["instances"] = s.origin.instances;
+  origin["store"] = store_name(s.origin.store);
+  boost::json::array origin_faults;
+  for (const auto& f : s.origin.faults) {
+    origin_faults.push_back(boost::json::object{{"kind", fault_name(f.kind)},
+                                                {"at_s", f.at_s},
+                                                {"duration_s", f.duration_s},
+                                                {"delay_ms", f.delay_ms},
+                                                {"instance", f.instance}});
   }
-  origin["storage_faults"] = std::move(storage_faults);
+  origin["faults"] = std::move(origin_faults);
   // Tokens are left out: results databases get shared.
 
   boost::json::object streams;

@@ -108,16 +108,28 @@ struct OriginSpec {
   // in-process/child without `config`: the origin's overload settings (the keys of the
   // origin config's `overload` section); nullopt: the origin's defaults.
   std::optional<OverloadConfig> overload;
-  // in-process only: the store the origin uses, and its faults.
-  struct StorageFault {
-    enum class Kind { slow, down };
-    Kind kind = Kind::slow;
+  // in-process/child: how many origin instances (child processes behind the CDN's top
+  // tier, its nodes spread over them) and the store they share (docs/storage.md). The
+  // harness starts what the store needs: a SQLite file, or redis-server processes (one,
+  // or a cluster of 3 primaries with a replica each) behind fault proxies.
+  enum class Store { memory, sqlite, redis, redis_cluster };
+  int instances = 1;
+  Store store = Store::memory;
+  // What breaks, when (in the run): the store slow (every operation delay_ms later) or
+  // down; an instance killed (kill -9) and started again after duration_s.
+  struct Fault {
+    enum class Kind { store_slow, store_down, origin_kill };
+    Kind kind = Kind::store_slow;
     int64_t at_s = 0;
     int64_t duration_s = 0;
-    int64_t delay_ms = 0;  // slow: added to every store read and write
+    int64_t delay_ms = 0;  // store-slow
+    int instance = 1;      // origin-kill: which one, from 1
   };
-  std::vector<StorageFault> storage_faults;
+  std::vector<Fault> faults;
 };
+
+const char* store_name(OriginSpec::Store store);  // memory, sqlite, redis, redis-cluster
+const char* fault_name(OriginSpec::Fault::Kind kind);  // store-slow, store-down, origin-kill
 
 struct CdnTier {
   std::string name;    // "shield", "edge"

@@ -99,8 +99,10 @@ Result<int64_t> JournalRunner::recover() {
       log = &events_[event];
     }
     auto snapshot = journal_.load_snapshot(event);
-    if (!snapshot) return snapshot.error();
-    if (*snapshot) {
+    if (!snapshot && log_) {
+      log_(snapshot.error().message + "; replaying the journal of " + event + " instead");
+    }
+    if (snapshot && *snapshot) {
       auto seq = origin_.restore((*snapshot)->text);
       if (!seq) return seq.error();
       log->applied = *seq;
@@ -110,6 +112,10 @@ Result<int64_t> JournalRunner::recover() {
       auto page = journal_.read(event, log->applied, kReadPage);
       if (!page) return page.error();
       if (page->empty()) break;
+      if (page->front().seq != log->applied + 1) {
+        return make_error("journal of " + event + " starts at entry " + std::to_string(page->front().seq) +
+                          " and no snapshot covers the entries before it");
+      }
       for (const auto& e : *page) {
         apply(event, *log, e.seq, e.text);
         ++entries;

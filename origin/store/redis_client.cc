@@ -198,6 +198,7 @@ bool RedisClient::refresh_slots(std::string& error) {
     }
     slots_ = std::move(next);
     slots_known_ = true;
+    topology_read_ms_ = steady_ms();
     return true;
   }
   if (error.empty()) error = "no node answered CLUSTER SLOTS";
@@ -290,16 +291,18 @@ Result<std::vector<RedisReply>> RedisClient::pipeline(std::string_view key,
   }
 }
 
-int RedisClient::replicas_of(std::string_view key) {
+int RedisClient::replicas_of(std::string_view key, bool fresh) {
+  const bool stale = fresh || steady_ms() - topology_read_ms_ > kTopologyMaxAgeMs;
   if (cluster_) {
-    if (!slots_known_) {
+    if (!slots_known_ || stale) {
       std::string error;
       refresh_slots(error);
     }
     return slots_[redis_slot(key)].replicas;
   }
-  if (single_replicas_ < 0) {
+  if (single_replicas_ < 0 || stale) {
     auto info = command("", {"INFO", "replication"});
+    topology_read_ms_ = steady_ms();
     single_replicas_ = 0;
     if (info && info->type == RedisReply::Type::string) {
       const size_t at = info->str.find("connected_slaves:");

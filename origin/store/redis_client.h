@@ -72,8 +72,10 @@ class RedisClient {
   std::vector<RedisReply> pipeline_once(std::string_view key, const std::vector<std::vector<std::string_view>>& commands);
 
   // Replicas of the primary owning `key` (cluster: from the slot map; single server:
-  // connected replicas as INFO reports them).
-  int replicas_of(std::string_view key);
+  // connected replicas as INFO reports them), read again when older than
+  // kTopologyMaxAgeMs or when `fresh`: a failover or a replica rejoining changes it.
+  int replicas_of(std::string_view key, bool fresh = false);
+  static constexpr int64_t kTopologyMaxAgeMs = 5000;
   // The nodes known (primaries first), for a subscriber to pick from.
   std::vector<RedisNode> nodes();
 
@@ -103,7 +105,8 @@ class RedisClient {
   std::vector<redisContext*> connections_;  // parallel to nodes_
   std::vector<Slots> slots_;                // 16384 for a cluster
   bool slots_known_ = false;
-  int single_replicas_ = -1;  // single server: replicas, read once
+  int single_replicas_ = -1;  // single server: connected replicas
+  int64_t topology_read_ms_ = 0;  // when slots_ or single_replicas_ were last read
   Counts counts_;
 };
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <random>
 
 #include "origin/core/clock.h"
 
@@ -59,6 +60,7 @@ int64_t now_ms() { return SystemClock().now_ms(); }
 
 RedisStore::RedisStore(const StoreUrl& url, const StoreConfig& config, std::function<void(std::string_view)> log)
     : url_(config.url),
+      writer_id_(std::to_string(std::random_device{}()) + std::to_string(std::random_device{}())),
       cluster_(url.kind == StoreUrl::Kind::redis_cluster),
       seeds_([&] {
         std::vector<RedisNode> nodes;
@@ -144,26 +146,41 @@ std::string RedisStore::last_error() const {
 }
 
 int RedisStore::replicas_to_wait(RedisClient& c, const std::string& key) {
-  const int have = c.replicas_of(key);
   if (config_.redis_wait_replicas >= 0) return static_cast<int>(config_.redis_wait_replicas);
-  return std::min(have, 1);
+  return std::min(c.replicas_of(key), 1);
+}
+
+std::string RedisStore::wait_timeout(int64_t deadline) {
+  // Leaves the reply time to arrive before the deadline.
+  return std::to_string(std::max<int64_t>(1, deadline - RedisClient::steady_ms() - 100));
+}
+
+Result<bool> RedisStore::replicated(RedisClient& c, const std::string& key, int need, const RedisReply& wait,
+                                    const std::string& what) {
+  if (need == 0) return true;
+  if (wait.is_error()) return make_error("WAIT for " + what + ": " + wait.str);
+  if (wait.integer >= need) return true;
+  // Too few: perhaps the primary lost its replica (a failover promotes the replica and
+  // leaves the new primary alone until the old one rejoins). In auto mode a primary with
+  // no replica takes writes alone, counted, rather than refusing every PUT.
+  if (config_.redis_wait_replicas < 0 && std::min(c.replicas_of(key, true), 1) <= wait.integer) {
+    if (unreplicated_writes_.fetch_add(1, std::memory_order_relaxed) == 0 && log_) {
+      log_("store " + url_ + ": the primary of " + key + " has no replica; writes are on one node until one is back");
+    }
+    return true;
+  }
+  wait_failures_.fetch_add(1, std::memory_order_relaxed);
+  return make_error("WAIT: " + std::to_string(wait.integer) + " of " + std::to_string(need) +
+                    " replicas acknowledged " + what);
 }
 
 Result<bool> RedisStore::wait_replicas(RedisClient& c, const std::string& key, int64_t deadline) {
   const int need = replicas_to_wait(c, key);
   if (need == 0) return true;
   if (deadline <= 0) deadline = RedisClient::steady_ms() + config_.timeout_ms;
-  const std::string n = std::to_string(need);
-  const std::string timeout = std::to_string(std::max<int64_t>(1, deadline - RedisClient::steady_ms()));
-  auto r = c.command(key, {"WAIT", n, timeout}, deadline + 1000);
+  auto r = c.command(key, {"WAIT", std::to_string(need), wait_timeout(deadline)}, deadline);
   if (!r) return r.error();
-  if (r->is_error()) return make_error(r->str);
-  if (r->integer < need) {
-    wait_failures_.fetch_add(1, std::memory_order_relaxed);
-    return make_error("WAIT: " + std::to_string(r->integer) + " of " + n + " replicas acknowledged within " + timeout +
-                      " ms");
-  }
-  return true;
+  return replicated(c, key, need, *r, key);
 }
 
 Result<bool> RedisStore::write_object(RedisClient& c, const std::string& key, const std::string& data,
@@ -218,10 +235,15 @@ Result<bool> RedisStore::write_object(RedisClient& c, const std::string& key, co
     set_manifest.push_back("PXAT");
     set_manifest.push_back(pxat);
   }
-  auto m = c.command(manifest_key, set_manifest, deadline);
+  const int need = replicas_to_wait(c, manifest_key);
+  const std::string n_replicas = std::to_string(need);
+  const std::string wait_ms = wait_timeout(deadline);
+  std::vector<std::vector<std::string_view>> last = {set_manifest};
+  if (need > 0) last.push_back({"WAIT", n_replicas, wait_ms});
+  auto m = c.pipeline(manifest_key, last, deadline);
   if (!m) return m.error();
-  if (m->is_error()) return make_error(m->str);
-  return wait_replicas(c, manifest_key, deadline);
+  if ((*m)[0].is_error()) return make_error((*m)[0].str);
+  return replicated(c, manifest_key, need, need > 0 ? (*m)[1] : (*m)[0], key);
 }
 
 SharedBytes RedisStore::read_object(RedisClient& c, const std::string& key, std::string& error) {
@@ -317,23 +339,32 @@ void RedisStore::append(std::string event, std::string text, std::function<void(
     const std::string counter = tag("lo:n:", event);
     const std::string watermark = tag("lo:w:", event);
     const int need = replicas_to_wait(c, journal);
-    auto appended = c.command(journal, {"EVAL", kAppendScript, "3", journal, counter, watermark, text,
-                                        need == 0 ? "1" : "0"}, deadline);
-    if (!appended) return fail(appended.error().message);
-    if (appended->is_error()) return fail(appended->str);
-    const int64_t seq = appended->integer;
-    if (need > 0) {
-      if (auto waited = wait_replicas(c, journal, deadline); !waited) return fail(waited.error().message);
-      const std::string s = std::to_string(seq);
-      auto marked = c.command(journal, {"EVAL", kMarkScript, "1", watermark, s}, deadline);
-      if (!marked || marked->is_error()) return fail(marked ? marked->str : marked.error().message);
+    // The entry and the wait for its replicas in one round trip; then the watermark and
+    // the news in another.
+    const std::string n = std::to_string(need);
+    const std::string wait_ms = wait_timeout(deadline);
+    std::vector<std::vector<std::string_view>> first = {
+        {"EVAL", kAppendScript, "3", journal, counter, watermark, text, need == 0 ? "1" : "0"}};
+    if (need > 0) first.push_back({"WAIT", n, wait_ms});
+    auto replies = c.pipeline(journal, first, deadline);
+    if (!replies) return fail(replies.error().message);
+    const RedisReply& appended = (*replies)[0];
+    if (appended.is_error()) return fail(appended.str);
+    const int64_t seq = appended.integer;
+    if (auto ok = replicated(c, journal, need, need > 0 ? (*replies)[1] : appended, "entry " + std::to_string(seq));
+        !ok) {
+      return fail(ok.error().message);
     }
     entries_appended_.fetch_add(1, std::memory_order_relaxed);
     note(true, {});
-    // Durable now: tell every instance. A lost message is read from the journal later.
-    const std::string message = event + "\n" + std::to_string(seq) + "\n" + text;
-    if (auto published = c.command("", {"PUBLISH", kChannel, message}, deadline);
-        published && !published->is_error()) {
+    // Durable now: mark it so, and tell every instance. A lost message is read from the
+    // journal later.
+    const std::string s = std::to_string(seq);
+    const std::string message = event + "\n" + s + "\n" + text;
+    std::vector<std::vector<std::string_view>> second;
+    if (need > 0) second.push_back({"EVAL", kMarkScript, "1", watermark, s});
+    second.push_back({"PUBLISH", kChannel, message});
+    if (auto r = c.pipeline(journal, second, deadline); r && !r->back().is_error()) {
       entries_published_.fetch_add(1, std::memory_order_relaxed);
     }
     done(seq);
@@ -388,7 +419,8 @@ Result<std::optional<JournalStore::Snapshot>> RedisStore::load_snapshot(const st
 
 Result<bool> RedisStore::save_snapshot(const std::string& event, const Snapshot& snapshot, int64_t keep_entries) {
   std::lock_guard lock(control_mu_);
-  const std::string key = "snapshot/" + event + "/" + std::to_string(snapshot.seq);
+  // Unique to this writer: two instances saving the same seq must not erase each other's.
+  const std::string key = "snapshot/" + event + "/" + std::to_string(snapshot.seq) + "/" + writer_id_;
   auto written = write_object(*control_, key, snapshot.text, 0);
   if (!written) return make_error("store " + url_ + ": cannot write the snapshot of " + event + ": " + written.error().message);
   const std::string pointer = tag("lo:s:", event);
@@ -486,6 +518,9 @@ std::string RedisStore::metrics_text() const {
           entries_published_);
   counter("liveorigin_redis_wait_failures_total", "Writes the replicas did not acknowledge in time (not acknowledged).",
           wait_failures_);
+  counter("liveorigin_redis_unreplicated_writes_total",
+          "Writes acknowledged by a primary that had no replica at the time (auto redis_wait_replicas).",
+          unreplicated_writes_);
   counter("liveorigin_redis_errors_total", "Operations that failed after their retries.", errors_);
   counter("liveorigin_redis_subscriber_reconnects_total", "Times the journal subscription was established again.",
           subscriber_reconnects_);

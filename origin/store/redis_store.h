@@ -90,9 +90,15 @@ class RedisStore final : public Store, public JournalStore, public StoreStatus {
   SharedBytes read_object(RedisClient& c, const std::string& key, std::string& error);
   Result<bool> wait_replicas(RedisClient& c, const std::string& key, int64_t before);
   int replicas_to_wait(RedisClient& c, const std::string& key);
+  static std::string wait_timeout(int64_t deadline);
+  // Whether a WAIT for `need` replicas answered enough (see the .cc for a primary left
+  // without its replica).
+  Result<bool> replicated(RedisClient& c, const std::string& key, int need, const RedisReply& wait,
+                          const std::string& what);
   void note(bool ok, const std::string& error);
 
   const std::string url_;
+  const std::string writer_id_;  // tells this process's snapshots from the others'
   const bool cluster_;
   const std::vector<RedisNode> seeds_;
   const StoreConfig config_;
@@ -117,7 +123,8 @@ class RedisStore final : public Store, public JournalStore, public StoreStatus {
   mutable std::mutex error_mu_;
   std::string last_error_;
   std::atomic<uint64_t> objects_written_{0}, objects_read_{0}, bytes_written_{0}, chunk_retries_{0},
-      entries_appended_{0}, entries_published_{0}, wait_failures_{0}, errors_{0}, subscriber_reconnects_{0};
+      entries_appended_{0}, entries_published_{0}, wait_failures_{0}, unreplicated_writes_{0}, errors_{0},
+      subscriber_reconnects_{0};
 
   std::vector<std::thread> workers_;
   std::thread subscriber_;

@@ -549,9 +549,10 @@ TEST(StoreRedisCluster, APrimaryKilledMidIngestLosesNothingAcknowledged) {
     SCOPED_TRACE(n);
     const HttpResponse x = http_request(a.port, "GET", seg(n));
     const HttpResponse y = http_request(b.port, "GET", seg(n));
-    EXPECT_EQ(x.status, 200);
-    EXPECT_EQ(x.body, body);
-    EXPECT_EQ(y.body, body);
+    EXPECT_EQ(x.status, 200) << x.body.substr(0, 200) << "\n" << a.log();
+    EXPECT_EQ(y.status, 200) << y.body.substr(0, 200);
+    EXPECT_TRUE(x.body == body) << x.body.size() << " bytes from a, " << body.size() << " acknowledged";
+    EXPECT_TRUE(y.body == body) << y.body.size() << " bytes from b, " << body.size() << " acknowledged";
     EXPECT_EQ(x.header("ETag"), y.header("ETag"));
   }
 }

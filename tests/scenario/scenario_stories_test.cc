@@ -138,7 +138,7 @@ Scenario shortened(Scenario s, double f) {
     if (m.duration_ms) *m.duration_ms = static_cast<int64_t>(*m.duration_ms * f);
   }
   for (auto& i : s.invalidations) i.at_s = scale_s(i.at_s);
-  for (auto& sf : s.origin.storage_faults) {
+  for (auto& sf : s.origin.faults) {
     sf.at_s = scale_s(sf.at_s);
     sf.duration_s = std::max<int64_t>(1, scale_s(sf.duration_s));
   }

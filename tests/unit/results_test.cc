@@ -615,7 +615,7 @@ TEST_F(ResultsRun, SecondRunAppendsWithId2) {
   Db db(path_);
   EXPECT_EQ(query(db, "SELECT id, scenario_name, seed, status FROM runs ORDER BY id"),
             (Rows{{I(1), S("failover"), I(42), S("completed")}, {I(2), S("baseline"), I(7), S("failed: origin exited")}}));
-  EXPECT_EQ(integer(db, "SELECT COUNT(*) FROM schema_version"), 1);  // created once
+  EXPECT_EQ(integer(db, "SELECT COUNT(*) FROM schema_version"), results::kResultsSchemaVersion);  // created once
   EXPECT_EQ(integer(db, "SELECT origin_requests FROM run_metrics WHERE run_id = 2"), 5);
   EXPECT_EQ(integer(db, "SELECT origin_requests FROM run_metrics WHERE run_id = 1"), 12);
   EXPECT_EQ(integer(db, "SELECT defective_served_with_clean_available FROM run_metrics WHERE run_id = 2"), 0);
@@ -723,7 +723,7 @@ TEST(ResultsDb, OpenCreatesTheSchemaOnce) {
   for (int i = 0; i < 2; ++i) {
     Result<sqlite3*> opened = results::open_results_db(path);
     ASSERT_TRUE(opened.ok()) << opened.error().message;
-    EXPECT_EQ(integer(*opened, "SELECT COUNT(*) FROM schema_version"), 1);
+    EXPECT_EQ(integer(*opened, "SELECT COUNT(*) FROM schema_version"), results::kResultsSchemaVersion);  // one row per migration, once
     EXPECT_EQ(integer(*opened, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view'"), 12);
     sqlite3_close(*opened);
   }

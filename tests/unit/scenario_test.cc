@@ -70,7 +70,9 @@ TEST(ScenarioDefaults, EmptyFileIsARunnableScenario) {
   EXPECT_EQ(s.origin.admin_token, "admin-secret");
   EXPECT_EQ(s.origin.threads, 1);
   EXPECT_FALSE(s.origin.overload.has_value());
-  EXPECT_TRUE(s.origin.storage_faults.empty());
+  EXPECT_TRUE(s.origin.faults.empty());
+  EXPECT_EQ(s.origin.instances, 1);
+  EXPECT_EQ(s.origin.store, OriginSpec::Store::memory);
 
   EXPECT_EQ(s.event.id, "final");
   EXPECT_EQ(s.event.dvr_window_s, 3600);
@@ -209,9 +211,9 @@ origin:
   admin_token: adm
   threads: 4
   overload: {store_reads_max: 64, dvr_budget_rps: 30, background_budget_rps: 5, shed_ttl_ms: 3000}
-  storage_faults:
-    - {kind: slow, at_s: 10, duration_s: 5, delay_ms: 40}
-    - {kind: down, at_s: 50, duration_s: 2}
+  faults:
+    - {kind: store-slow, at_s: 10, duration_s: 5, delay_ms: 40}
+    - {kind: store-down, at_s: 50, duration_s: 2}
 event:
   id: cup-final
   dvr_window_s: 1800
@@ -307,12 +309,12 @@ TEST(ScenarioParse, FullFileReadsEveryKey) {
   EXPECT_EQ(s.origin.overload->dvr_budget_rps, 30);
   EXPECT_EQ(s.origin.overload->background_budget_rps, 5);
   EXPECT_EQ(s.origin.overload->shed_ttl_ms, 3000);
-  ASSERT_EQ(s.origin.storage_faults.size(), 2u);
-  EXPECT_EQ(s.origin.storage_faults[0].kind, OriginSpec::StorageFault::Kind::slow);
-  EXPECT_EQ(s.origin.storage_faults[0].delay_ms, 40);
-  EXPECT_EQ(s.origin.storage_faults[1].kind, OriginSpec::StorageFault::Kind::down);
-  EXPECT_EQ(s.origin.storage_faults[1].at_s, 50);
-  EXPECT_EQ(s.origin.storage_faults[1].duration_s, 2);
+  ASSERT_EQ(s.origin.faults.size(), 2u);
+  EXPECT_EQ(s.origin.faults[0].kind, OriginSpec::Fault::Kind::store_slow);
+  EXPECT_EQ(s.origin.faults[0].delay_ms, 40);
+  EXPECT_EQ(s.origin.faults[1].kind, OriginSpec::Fault::Kind::store_down);
+  EXPECT_EQ(s.origin.faults[1].at_s, 50);
+  EXPECT_EQ(s.origin.faults[1].duration_s, 2);
 
   EXPECT_EQ(s.event.id, "cup-final");
   EXPECT_EQ(s.event.dvr_window_s, 1800);
@@ -504,7 +506,7 @@ TEST(ScenarioDistribution, BadParametersNameTheParameter) {
 TEST(ScenarioErrors, UnknownKeysAnywhere) {
   expect_errors({
       {"seeds: 3\n", "t.yaml:1:1: seeds: unknown key (expected one of: cdn, description, duration_s, event, gates, interval_ms, invalidations, markers, name, origin, pipelines, seed, viewers)"},
-      {"origin: {mode: child, thread: 2}\n", "t.yaml:1:23: origin.thread: unknown key (expected one of: admin_token, config, create_event, ingest_token, mode, overload, storage_faults, threads, url)"},
+      {"origin: {mode: child, thread: 2}\n", "t.yaml:1:23: origin.thread: unknown key (expected one of: admin_token, config, create_event, faults, ingest_token, instances, mode, overload, storage_faults, store, threads, url)"},
       {"event: {streams: {v: {bitrate: 5}}}\n", "t.yaml:1:23: event.streams.v.bitrate: unknown key (expected one of: bitrate_kbps, content_type, segment_duration_ms)"},
       {"pipelines:\n  a:\n    defects: {corupt: 0.1}\n", "t.yaml:3:15: pipelines.a.defects.corupt: unknown key (expected one of: corrupt, discontinuity, late_segment, late_segment_ms, missing_frames, missing_samples, missing_segment, short_segment, transport_corruption)"},
       {"cdn: {features: {collapse: false}}\n", "t.yaml:1:18: cdn.features.collapse: unknown key (expected one of: cache, collapsing, feed_interval_ms, filtering, fixed_retry_ms, hold, invalidation_feed, retry_after_hint, timeline_interval_ms)"},
@@ -659,9 +661,15 @@ TEST(ScenarioErrors, OriginModes) {
       {"origin: {config: o.yaml, overload: {dvr_budget_rps: 5}}\n", "t.yaml:1:36: origin.overload: not with origin.config (put overload in that file)"},
       {"origin: {config: o.yaml, threads: 3}\n", "t.yaml:1:35: origin.threads: not with origin.config (the file's threads applies)"},
       {"origin: {overload: {dvr_rps: 5}}\n", "t.yaml:1:21: origin.overload.dvr_rps: unknown key (expected one of: background_budget_rps, dvr_budget_rps, shed_ttl_ms, store_reads_max)"},
-      {"origin: {mode: child, storage_faults: [{kind: slow, at_s: 1, delay_ms: 5}]}\n", "t.yaml:1:39: origin.storage_faults: only for mode in-process (the harness wraps the origin's store)"},
-      {"origin:\n  storage_faults:\n    - {kind: slow, at_s: 1}\n", "t.yaml:3:7: origin.storage_faults[0].delay_ms: required key is missing (kind slow)"},
-      {"origin:\n  storage_faults:\n    - {kind: down, at_s: 1, delay_ms: 5}\n", "t.yaml:3:39: origin.storage_faults[0].delay_ms: only for kind slow"},
+      {"origin: {mode: child, faults: [{kind: store-slow, at_s: 1, delay_ms: 5}]}\n", "t.yaml:1:39: origin.faults[0].kind: the store of child instances is slowed or stopped at the network: set origin.store: redis or redis-cluster"},
+      {"origin:\n  faults:\n    - {kind: store-slow, at_s: 1}\n", "t.yaml:3:7: origin.faults[0].delay_ms: required key is missing (kind store-slow)"},
+      {"origin:\n  faults:\n    - {kind: store-down, at_s: 1, delay_ms: 5}\n", "t.yaml:3:45: origin.faults[0].delay_ms: only for kind store-slow"},
+      {"origin:\n  storage_faults:\n    - {kind: slow, at_s: 1}\n", "t.yaml:3:5: origin.storage_faults: is now origin.faults (kinds store-slow, store-down, origin-kill)"},
+      {"origin: {mode: child, instances: 3}\n", "t.yaml:1:34: origin.instances: several instances share their state through the store: set origin.store: redis or redis-cluster"},
+      {"origin: {instances: 2, store: redis}\n", "t.yaml:1:21: origin.instances: several instances are child processes: set origin.mode: child"},
+      {"origin:\n  faults:\n    - {kind: origin-kill, at_s: 1}\n", "t.yaml:3:14: origin.faults[0].kind: an instance killed is a child process: set origin.mode: child"},
+      {"origin:\n  mode: child\n  instances: 2\n  store: redis\n  faults:\n    - {kind: origin-kill, at_s: 1, instance: 3}\n", "t.yaml:6:46: origin.faults[0].instance: expected an integer in [1, 2], got '3'"},
+      {"origin: {store: floppy}\n", "t.yaml:1:17: origin.store: expected one of memory, sqlite, redis, redis-cluster, got 'floppy'"},
       {"origin: {ingest_token: ''}\n", "t.yaml:1:24: origin.ingest_token: expected a non-empty token of printable ASCII"},
   });
   const Scenario e = parse_ok("origin: {mode: external, url: 'http://10.0.0.5:8080/', create_event: false}\n");
@@ -904,7 +912,8 @@ TEST(ScenarioFiles, EveryShippedScenarioLoads) {
                                           "invalid-request-storm",
                                           "ad-break-markers",
                                           "invalidation-mid-event",
-                                          "region-failover-flapping"};
+                                          "region-failover-flapping",
+                                          "three-instances-redis"};
   std::set<std::string> found;
   const std::string readme = read(kSourceDir + "/scenarios/README.md");
   for (const auto& entry : fs::directory_iterator(kSourceDir + "/scenarios")) {
