@@ -292,6 +292,66 @@ Result<Report> collect_report(const ResultsDb& db, int64_t run) {
       rep.hit_ratio.series.push_back(std::move(s));
     }
 
+    // Requests/s per origin instance, and each instance's totals and longest silence:
+    // the longest stretch of intervals it answered nothing while traffic went on (from
+    // the first interval any instance answered to the last).
+    {
+      std::map<int, std::vector<double>> per;
+      std::map<int, InstanceRow> rows;
+      std::map<int, std::vector<int64_t>> answered;  // intervals with answers, ascending
+      int64_t first_any = std::numeric_limits<int64_t>::max(), last_any = -1;
+      for (const auto& row : db.rows("SELECT interval, instance, requests, errors, no_answer FROM instance_intervals "
+                                     "WHERE run_id = ?1 ORDER BY interval",
+                                     {run})) {
+        const int inst = static_cast<int>(row[1].integer());
+        auto& v = per[inst];
+        if (v.empty()) v.assign(n, 0);
+        InstanceRow& ir = rows[inst];
+        ir.instance = inst;
+        ir.requests += row[2].integer();
+        ir.errors += row[3].integer();
+        ir.no_answer += row[4].integer();
+        if (const auto i = bucket_of(row[0].integer())) v[*i] += row[2].number();
+        if (row[2].integer() > 0) {
+          answered[inst].push_back(row[0].integer());
+          first_any = std::min(first_any, row[0].integer());
+          last_any = std::max(last_any, row[0].integer());
+        }
+      }
+      if (rows.size() > 1) {
+        rep.instance_rps.unit = "requests/s";
+        rep.instance_rps.bucket_ms = bucket_ms;
+        rep.instance_rps.t_s = rep.origin_rps.t_s;
+        int64_t total = 0;
+        for (const auto& [inst, ir] : rows) total += ir.requests;
+        for (auto& [inst, v] : per) {
+          InstanceRow ir = rows[inst];
+          ir.share = total > 0 ? static_cast<double>(ir.requests) / static_cast<double>(total) : 0;
+          // Gaps between answered intervals, counting the edges of the traffic window.
+          int64_t best_from = 0, best_len = 0, prev = first_any - 1;
+          auto gap_to = [&](int64_t next) {
+            if (next - prev - 1 > best_len) {
+              best_len = next - prev - 1;
+              best_from = prev + 1;
+            }
+            prev = next;
+          };
+          if (last_any >= 0) {
+            for (int64_t i : answered[inst]) gap_to(i);
+            gap_to(last_any + 1);
+          }
+          ir.longest_silence_s = static_cast<double>(best_len * rr.interval_ms) / 1000.0;
+          ir.silent_from_s = static_cast<double>(best_from * rr.interval_ms) / 1000.0;
+          rep.instances.push_back(ir);
+          TimeSeries ts;
+          ts.label = "instance " + std::to_string(inst);
+          ts.values.resize(n);
+          for (size_t i = 0; i < n; ++i) ts.values[i] = v[i] / len_s[i];
+          rep.instance_rps.series.push_back(std::move(ts));
+        }
+      }
+    }
+
     // Latency CDFs.
     const auto cdf_rows = db.rows(
         "SELECT name, class, tier, lower_ms, upper_ms, count, cumulative, total FROM latency_cdf WHERE run_id = ?1 "
@@ -687,12 +747,28 @@ json::value report_json(const Report& r) {
     }
     json::array h;
     for (const auto& ts : r.hit_ratio.series) h.push_back(json::object{{"tier", ts.tier}, {"values", numbers(ts.values)}});
+    json::array in;
+    for (size_t k = 0; k < r.instance_rps.series.size(); ++k) {
+      in.push_back(json::object{{"instance", r.instances[k].instance}, {"values", numbers(r.instance_rps.series[k].values)}});
+    }
     doc["time_series"] = json::object{
         {"bucket_ms", r.origin_rps.bucket_ms},
         {"t_s", numbers(r.origin_rps.t_s)},
         {"origin_requests_per_s", json::object{{"unit", "requests/s"}, {"series", std::move(s)}}},
         {"cdn_hit_ratio", json::object{{"unit", "ratio"}, {"series", std::move(h)}}},
+        {"instance_requests_per_s", json::object{{"unit", "requests/s"}, {"series", std::move(in)}}},
     };
+    json::array instances;
+    for (const auto& i : r.instances) {
+      instances.push_back(json::object{{"instance", i.instance},
+                                       {"requests", i.requests},
+                                       {"errors_5xx", i.errors},
+                                       {"not_answered", i.no_answer},
+                                       {"share", i.share},
+                                       {"longest_silence_s", i.longest_silence_s},
+                                       {"silent_from_s", i.silent_from_s}});
+    }
+    doc["origin_instances"] = std::move(instances);
   }
 
   doc["latency_cdfs"] = json::object{{"unit", "ms"},
@@ -928,6 +1004,17 @@ std::string render_markdown(const Report& r) {
   m << " |\n";
   m << "| PUT latency p50 / p99 | " << figure_text(r, "put_latency_ms{p=50}") << " / " << figure_text(r, "put_latency_ms{p=99}") << " |\n\n";
 
+  if (!r.instances.empty()) {
+    m << "| origin instance | answered | share | 5xx | not answered | longest without traffic |\n|---|---|---|---|---|---|\n";
+    for (const auto& i : r.instances) {
+      m << "| " << i.instance << " | " << i.requests << " | " << pct(i.share) << " | " << i.errors << " | " << i.no_answer
+        << " | "
+        << (i.longest_silence_s > 0 ? format_number(i.longest_silence_s) + " s from " + format_number(i.silent_from_s) + " s"
+                                    : std::string("-"))
+        << " |\n";
+    }
+    m << "\n";
+  }
   if (!r.faults.empty()) {
     m << "Faults: ";
     for (size_t i = 0; i < r.faults.size(); ++i) {

@@ -143,6 +143,18 @@ struct ActionRow {
   int status = 0;
 };
 
+// What one origin instance answered (runs with origin.instances > 1).
+struct InstanceRow {
+  int instance = 1;
+  int64_t requests = 0, errors = 0;  // answered; of those 5xx
+  int64_t no_answer = 0;             // sent and not answered (then tried on the next)
+  double share = 0;                  // of every instance's requests
+  // The longest stretch of whole intervals with no request answered while traffic went
+  // on (first to last interval any instance answered), and when it started (seconds
+  // since the run started): an instance down, its traffic moved.
+  double longest_silence_s = 0, silent_from_s = 0;
+};
+
 struct Report {
   RunRecord run;
   std::vector<std::string> pipelines;  // rank order (the scenario's, else as recorded)
@@ -152,6 +164,8 @@ struct Report {
   std::vector<Figure> figures;
   TimeChart origin_rps;   // requests/s reaching the origin, per class and status
   TimeChart hit_ratio;    // CDN hit ratio per tier
+  TimeChart instance_rps;  // requests/s answered per origin instance (empty: one instance)
+  std::vector<InstanceRow> instances;
   std::vector<Cdf> origin_get_cdfs;   // per class ('other': the nodes' polls)
   std::vector<Cdf> hold_wait_cdfs;    // per tier (origin, CDN tiers)
   std::vector<Cdf> viewer_wait_cdfs;  // per class

@@ -253,6 +253,42 @@ std::string hit_chart(const std::string& id, const Report& r, std::vector<svg::S
   return svg::line_chart(c);
 }
 
+std::string instance_chart(const std::string& id, const Report& r, int width) {
+  svg::LineChart c;
+  c.id = id;
+  c.title = "Requests per second answered by each origin instance";
+  c.x = time_axis(r);
+  c.y.label = "requests/s";
+  for (size_t i = 0; i < r.instance_rps.series.size(); ++i) {
+    const auto& ts = r.instance_rps.series[i];
+    svg::Series s;
+    s.label = ts.label;
+    s.color = svg::palette(i);
+    for (size_t k = 0; k < ts.values.size(); ++k) s.points.emplace_back(r.instance_rps.t_s[k], ts.values[k]);
+    c.series.push_back(std::move(s));
+  }
+  c.y.max = svg::nice_ceil(std::max(1.0, largest(c.series, true) * 1.05));
+  c.bands = fault_bands(r);
+  c.width = width;
+  return svg::line_chart(c);
+}
+
+std::string instances_table(const Report& r) {
+  std::ostringstream t;
+  t << "<table><tr><th>instance</th><th class=\"n\">answered</th><th class=\"n\">share</th><th class=\"n\">5xx</th>"
+       "<th class=\"n\">not answered</th><th>longest without traffic</th></tr>\n";
+  for (const auto& i : r.instances) {
+    t << "<tr><td>" << i.instance << "</td><td class=\"n\">" << i.requests << "</td><td class=\"n\">" << pct(i.share, 1)
+      << "</td><td class=\"n\">" << i.errors << "</td><td class=\"n\">" << i.no_answer << "</td><td>"
+      << (i.longest_silence_s > 0 ? format_number(i.longest_silence_s) + " s from " + format_number(i.silent_from_s) + " s"
+                                  : std::string("—"))
+      << "</td></tr>\n";
+  }
+  t << "</table><p class=\"note\">Requests each instance answered, from every client's balancer; an instance that "
+       "does not answer has its requests sent to the next, so its silence is the failover.</p>\n";
+  return t.str();
+}
+
 std::string cdf_chart(const std::string& id, const std::string& title, std::vector<svg::Series> series, int width) {
   svg::LineChart c;
   c.id = id;
@@ -659,6 +695,11 @@ std::string render_html(const Report& r) {
               rps_chart("origin-requests", r, rps_series(r, true, false, ""), 580));
   h << figure("CDN hit ratio per tier", "cache hits and collapsed requests, of media requests not filtered",
               hit_chart("cdn-hit-ratio", r, hit_series(r, false, ""), 580));
+  if (!r.instances.empty()) {
+    h << figure("Origin instances", "requests/s answered per instance; shaded: fault windows",
+                instance_chart("instance-requests", r, 580));
+    h << "<div><h3>Per instance</h3>\n" << instances_table(r) << "</div>\n";
+  }
   h << "</div>\n</section>\n";
 
   h << "<section id=\"latency\"><h2>Latency</h2>\n<div class=\"grid\">\n";

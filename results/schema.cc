@@ -487,8 +487,9 @@ CREATE TABLE instance_intervals (
   run_id   INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   interval INTEGER NOT NULL,
   instance INTEGER NOT NULL,
-  requests INTEGER NOT NULL,
-  errors   INTEGER NOT NULL,
+  requests  INTEGER NOT NULL,  -- answered (any status)
+  errors    INTEGER NOT NULL,  -- of those, 5xx
+  no_answer INTEGER NOT NULL,  -- sent and not answered (the instance down): tried on the next
   PRIMARY KEY (run_id, instance, interval)
 );
 )SQL";

@@ -226,8 +226,12 @@ struct HttpLink::Impl : std::enable_shared_from_this<HttpLink::Impl> {
     c->timer.cancel();
     drop(*c);
     // A kept-alive connection the server had closed meanwhile: try once on a fresh one.
+    // The other idle ones most likely went the same way (a restarted server closed them
+    // all), and trying each in turn would answer a server that is back with failures.
     if (stale && !p->retried && !closed) {
       p->retried = true;
+      for (auto& other : idle) drop(*other);
+      idle.clear();
       queue.push_front(std::move(*p));
       pump();
       return;

@@ -79,7 +79,10 @@ struct Recorder::Impl {
   std::map<std::tuple<std::string, std::string, std::string>, Histogram> histograms;
   std::map<std::pair<std::string, int64_t>, Segment> segments;
   std::vector<FaultRecord> faults;
-  std::map<std::pair<int64_t, int>, std::pair<int64_t, int64_t>> instances;  // (interval, instance) -> requests, errors
+  struct InstanceCounts {
+    int64_t requests = 0, errors = 0, no_answer = 0;
+  };
+  std::map<std::pair<int64_t, int>, InstanceCounts> instances;  // (interval, instance)
   std::vector<ActionRecord> actions;
   std::vector<OriginMetric> origin_metrics;
 };
@@ -143,9 +146,13 @@ void Recorder::fault(const FaultRecord& r) { impl_->faults.push_back(r); }
 
 void Recorder::instance_request(const InstanceRecord& r) {
   const int64_t interval = floor_div(r.at_ms - impl_->info.started_ms, impl_->interval_ms);
-  auto& [requests, errors] = impl_->instances[{interval, r.instance}];
-  ++requests;
-  if (r.status == 0 || r.status >= 500) ++errors;
+  auto& c = impl_->instances[{interval, r.instance}];
+  if (r.status == 0) {
+    ++c.no_answer;
+    return;
+  }
+  ++c.requests;
+  if (r.status >= 500) ++c.errors;
 }
 
 void Recorder::action(const ActionRecord& r) { impl_->actions.push_back(r); }
@@ -190,7 +197,7 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
   Stmt histograms(db, "INSERT INTO histograms VALUES (?,?,?,?,?,?,?)");
   Stmt latencies(db, "INSERT INTO latencies VALUES (?,?,?,?,?,?,?,?)");
   Stmt faults(db, "INSERT INTO faults VALUES (?,?,?,?,?)");
-  Stmt instances(db, "INSERT INTO instance_intervals VALUES (?,?,?,?,?)");
+  Stmt instances(db, "INSERT INTO instance_intervals VALUES (?,?,?,?,?,?)");
   Stmt actions(db, "INSERT INTO actions VALUES (?,?,?,?,?)");
   Stmt origin_metrics(db, "INSERT INTO origin_metrics VALUES (?,?,?)");
   for (const Stmt* s : {&streams, &segments, &puts, &serves, &viewers, &intervals, &histograms, &latencies, &faults,
@@ -265,7 +272,8 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
   }
 
   for (const auto& [key, counts] : m.instances) {
-    if (!instances.run(id, key.first, static_cast<int64_t>(key.second), counts.first, counts.second)) {
+    if (!instances.run(id, key.first, static_cast<int64_t>(key.second), counts.requests, counts.errors,
+                       counts.no_answer)) {
       return fail("cannot insert instance_intervals");
     }
   }

@@ -150,7 +150,7 @@ std::string Ingest::next_key(Ledger::Writer& w, const IngestTicket& ticket) {
   const StreamConfig* sc = ticket.event->config_of(ticket.stream.get());
   std::string key = ticket.event->config->id + "/" + (sc ? sc->id : std::string()) + "/";
   key += ticket.number ? std::to_string(*ticket.number) : "o/" + ticket.object;
-  key += "/" + ticket.pipeline + "/" + std::to_string(w.next_key_number());
+  key += "/" + ticket.pipeline + "/" + w.next_key_id();
   return key;
 }
 

@@ -46,9 +46,10 @@ AgeIndex& Ledger::Writer::by_age() {
   return ledger_.by_age_;
 }
 
-uint64_t Ledger::Writer::next_key_number() {
+std::string Ledger::Writer::next_key_id() {
   ledger_.mu_.assert_held();
-  return ++ledger_.key_counter_;
+  const std::string n = std::to_string(++ledger_.key_counter_);
+  return ledger_.key_tag_.empty() ? n : ledger_.key_tag_ + "-" + n;
 }
 
 }  // namespace liveorigin

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <set>
+#include <string>
 #include <tuple>
 
 #include "origin/core/mutex.h"
@@ -40,6 +41,10 @@ class Ledger {
   // with the same `view`.
   const Registry& view(RegistryView& view) const EXCLUDES(snapshot_mu_);
 
+  // Set once, before the first request: what makes this instance's store keys its own
+  // when several instances write to one store.
+  void set_key_tag(std::string tag) { key_tag_ = std::move(tag); }
+
   // Bytes of stored objects (a relaxed read: for metrics and tests).
   int64_t stored_bytes() const { return stored_bytes_.load(std::memory_order_relaxed); }
 
@@ -54,6 +59,7 @@ class Ledger {
   std::atomic<int64_t> stored_bytes_{0};  // written only under mu_
   AgeIndex by_age_ GUARDED_BY(mu_);
   uint64_t key_counter_ GUARDED_BY(mu_) = 0;
+  std::string key_tag_;  // written before any reader
 };
 
 class SCOPED_CAPABILITY Ledger::Writer {
@@ -75,8 +81,9 @@ class SCOPED_CAPABILITY Ledger::Writer {
   int64_t stored_bytes() const { return ledger_.stored_bytes_.load(std::memory_order_relaxed); }
   void add_stored_bytes(int64_t delta);
   AgeIndex& by_age();
-  // Store keys are never reused: a replacement is a new key.
-  uint64_t next_key_number();
+  // Store keys are never reused, by this instance nor (with a key tag) by another: a
+  // replacement is a new key.
+  std::string next_key_id();
 
  private:
   Ledger& ledger_;

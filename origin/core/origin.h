@@ -130,6 +130,10 @@ class Origin {
   void set_draining(int64_t hold_until_ms) { holds_.set_draining(hold_until_ms); }
   bool draining() const { return holds_.draining(); }
 
+  // Before the first request: a tag in every store key this instance writes, so that
+  // instances sharing a store never write one key (the serve command gives a random one).
+  void set_key_tag(std::string tag) { ledger_.set_key_tag(std::move(tag)); }
+
   // What /healthz and /metrics show of the store (null: nothing); must outlive the Origin.
   void set_store_status(const StoreStatus* status) { store_status_.store(status, std::memory_order_release); }
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <sstream>
 
 #include "origin/core/clock.h"
@@ -32,6 +33,14 @@ Result<OriginConfig> load_config(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_origin_config(ss.str(), path);
+}
+
+// Eight hex digits: two instances on one store sharing a tag is a 1 in 4e9 chance.
+std::string random_key_tag() {
+  std::random_device rd;
+  char tag[9];
+  std::snprintf(tag, sizeof tag, "%08x", static_cast<unsigned>(rd()));
+  return tag;
 }
 
 }  // namespace
@@ -63,6 +72,7 @@ int serve_command(const ServeArgs& args) {
     return 1;
   }
   Origin origin(clock, *config, log_line);
+  origin.set_key_tag(random_key_tag());
   origin.set_store_status((*store)->status());
   std::unique_ptr<JournalRunner> journal;
   if ((*store)->journal()) {

@@ -35,6 +35,22 @@ if tonumber(ARGV[1]) > w then redis.call('SET', KEYS[1], ARGV[1]) end
 return w
 )LUA";
 
+// Writes an object's manifest (KEYS[1]) only if every chunk (KEYS[2..]) is there with
+// the length this write gave it (ARGV[3..]): sent in the same round trip as the chunks,
+// it leaves no manifest behind a chunk whose SET failed. ARGV[1] is the manifest,
+// ARGV[2] its PXAT ('' for none). Answers 1 when written.
+constexpr const char* kManifestScript = R"LUA(
+for i = 2, #KEYS do
+  if redis.call('STRLEN', KEYS[i]) ~= tonumber(ARGV[i + 1]) then return 0 end
+end
+if ARGV[2] == '' then
+  redis.call('SET', KEYS[1], ARGV[1])
+else
+  redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+end
+return 1
+)LUA";
+
 // Points the event at a newer snapshot; answers the key of the one it replaced ('' if
 // none, false if the stored one is as new).
 constexpr const char* kSnapshotScript = R"LUA(
@@ -200,50 +216,62 @@ Result<bool> RedisStore::write_object(RedisClient& c, const std::string& key, co
     }
     return cmd;
   };
+  const std::string manifest = std::to_string(data.size()) + " " + std::to_string(n);
+  std::vector<std::string> lengths;
+  for (size_t i = 0; i < n; ++i) lengths.push_back(std::to_string(std::min(chunk, data.size() - i * chunk)));
+  const std::string n_keys = std::to_string(n + 1);
+  std::vector<std::string_view> manifest_cmd = {"EVAL", kManifestScript, n_keys, manifest_key};
+  for (const auto& k : keys) manifest_cmd.push_back(k);
+  manifest_cmd.push_back(manifest);
+  manifest_cmd.push_back(expires_at_ms > 0 ? std::string_view(pxat) : std::string_view());
+  for (const auto& l : lengths) manifest_cmd.push_back(l);
+  const int need = replicas_to_wait(c, manifest_key);
+  const std::string n_replicas = std::to_string(need);
+  const int64_t deadline = RedisClient::steady_ms() + config_.timeout_ms;
+  const std::string wait_ms = wait_timeout(deadline);
+
+  // Every chunk, the manifest (written only where every chunk is) and the wait for the
+  // replicas in one round trip. A chunk that did not make it (a lost connection, a
+  // failover) is written again on its own, within the operation's deadline, and the
+  // manifest and the wait follow it.
   std::vector<std::vector<std::string_view>> cmds;
   for (size_t i = 0; i < n; ++i) cmds.push_back(set_chunk(i));
-  // Every chunk in one round trip; each that did not make it (a lost connection, a
-  // failover) is written again on its own, within the operation's deadline.
-  const int64_t deadline = RedisClient::steady_ms() + config_.timeout_ms;
+  cmds.push_back(manifest_cmd);
+  if (need > 0) cmds.push_back({"WAIT", n_replicas, wait_ms});
   const std::vector<RedisReply> first = c.pipeline_once(manifest_key, cmds);
-  bool troubled = false;
+  const RedisReply& written = first[n];
+  if (!written.is_error() && written.integer == 1) {
+    return replicated(c, manifest_key, need, need > 0 ? first[n + 1] : written, key);
+  }
   for (size_t i = 0; i < n; ++i) {
     if (!first[i].is_error()) continue;
-    troubled = true;
     chunk_retries_.fetch_add(1, std::memory_order_relaxed);
     auto r = c.command(manifest_key, set_chunk(i), deadline);
     if (!r) return make_error("chunk " + std::to_string(i) + " of " + key + " not written: " + r.error().message);
     if (r->is_error()) return make_error("chunk " + std::to_string(i) + " of " + key + " not written: " + r->str);
   }
-  if (troubled) {
-    // A failover in the middle may have lost chunks the old primary had not passed on:
-    // the manifest goes only where every chunk is.
-    std::vector<std::vector<std::string_view>> exists;
-    for (const auto& k : keys) exists.push_back({"EXISTS", k});
-    auto present = c.pipeline(manifest_key, exists, deadline);
+  // A failover in the middle may also have lost chunks the old primary had acknowledged
+  // but not passed on: the script finds them, and they are written again.
+  for (int round = 0; round < 2; ++round) {
+    const std::string again_ms = wait_timeout(deadline);
+    std::vector<std::vector<std::string_view>> last = {manifest_cmd};
+    if (need > 0) last.push_back({"WAIT", n_replicas, again_ms});
+    auto m = c.pipeline(manifest_key, last, deadline);
+    if (!m) return m.error();
+    if ((*m)[0].is_error()) return make_error("manifest of " + key + ": " + (*m)[0].str);
+    if ((*m)[0].integer == 1) return replicated(c, manifest_key, need, need > 0 ? (*m)[1] : (*m)[0], key);
+    std::vector<std::vector<std::string_view>> lens;
+    for (const auto& k : keys) lens.push_back({"STRLEN", k});
+    auto present = c.pipeline(manifest_key, lens, deadline);
     if (!present) return present.error();
     for (size_t i = 0; i < n; ++i) {
-      if ((*present)[i].integer == 1) continue;
+      if ((*present)[i].integer == std::stoll(lengths[i])) continue;
       chunk_retries_.fetch_add(1, std::memory_order_relaxed);
       auto r = c.command(manifest_key, set_chunk(i), deadline);
       if (!r || r->is_error()) return make_error("chunk " + std::to_string(i) + " of " + key + " not written");
     }
   }
-  const std::string manifest = std::to_string(data.size()) + " " + std::to_string(n);
-  std::vector<std::string_view> set_manifest = {"SET", manifest_key, manifest};
-  if (expires_at_ms > 0) {
-    set_manifest.push_back("PXAT");
-    set_manifest.push_back(pxat);
-  }
-  const int need = replicas_to_wait(c, manifest_key);
-  const std::string n_replicas = std::to_string(need);
-  const std::string wait_ms = wait_timeout(deadline);
-  std::vector<std::vector<std::string_view>> last = {set_manifest};
-  if (need > 0) last.push_back({"WAIT", n_replicas, wait_ms});
-  auto m = c.pipeline(manifest_key, last, deadline);
-  if (!m) return m.error();
-  if ((*m)[0].is_error()) return make_error((*m)[0].str);
-  return replicated(c, manifest_key, need, need > 0 ? (*m)[1] : (*m)[0], key);
+  return make_error("manifest of " + key + " not written: its chunks did not stay");
 }
 
 SharedBytes RedisStore::read_object(RedisClient& c, const std::string& key, std::string& error) {
@@ -357,8 +385,10 @@ void RedisStore::append(std::string event, std::string text, std::function<void(
     }
     entries_appended_.fetch_add(1, std::memory_order_relaxed);
     note(true, {});
-    // Durable now: mark it so, and tell every instance. A lost message is read from the
-    // journal later.
+    // Durable now: this instance applies it at once (the answer to the PUT waits on
+    // that); then it is marked so and every instance told. A lost message, or a mark
+    // lost to a failover, is read from the journal later (the next mark covers it).
+    done(seq);
     const std::string s = std::to_string(seq);
     const std::string message = event + "\n" + s + "\n" + text;
     std::vector<std::vector<std::string_view>> second;
@@ -367,7 +397,6 @@ void RedisStore::append(std::string event, std::string text, std::function<void(
     if (auto r = c.pipeline(journal, second, deadline); r && !r->back().is_error()) {
       entries_published_.fetch_add(1, std::memory_order_relaxed);
     }
-    done(seq);
   });
   if (!queued) done(make_error("store " + url_ + ": too many operations waiting"));
 }

@@ -341,6 +341,40 @@ TEST(StoriesRealtime, DvrSurgeOverRealSocketsKeepsLiveEdgeOks) {
             0);
 }
 
+TEST(StoriesRealtime, ThreeInstancesOverRedisClusterLoseNothingWhenOneDies) {
+  // Three `liveorigin serve` processes over a real Redis Cluster (3 primaries, a
+  // replica each); instance 2 is killed and started again, then the store slows down.
+  Scenario s = shortened(load("three-instances-redis"), 0.4);  // 28 s, 800 ms segments
+  RunResult r = run(s, false, "rt-three");
+  Db q(r.db);
+  EXPECT_EQ(r.metric("viewer_missing_segments"), 0);
+  EXPECT_LT(r.metric("viewer_error_ratio"), 0.01);
+  EXPECT_EQ(r.metric("defective_served_with_clean_available"), 0);
+  // Every acknowledged segment was served, up to the last one viewers reached.
+  EXPECT_EQ(q.number("SELECT COUNT(DISTINCT p.stream || p.number) FROM puts p WHERE p." + r.r +
+                     " AND p.status = 201 AND p.number <= (SELECT MAX(number) FROM serves v WHERE v.run_id = p.run_id "
+                     "AND v.stream = p.stream) AND NOT EXISTS (SELECT 1 FROM serves v WHERE v.run_id = p.run_id AND "
+                     "v.stream = p.stream AND v.number = p.number)"),
+            0);
+  EXPECT_GT(q.number("SELECT COUNT(*) FROM puts WHERE " + r.r + " AND status = 201"), 40);
+  // Instance 2 answers nothing while it is down, the others carry its traffic, and it
+  // takes traffic again within two seconds of its restart.
+  const std::string kill = "(SELECT (f.start_ms - u.started_ms) / u.interval_ms FROM faults f, runs u WHERE f." + r.r +
+                           " AND u.id = f.run_id AND f.kind = 'origin-kill')";
+  const std::string back = "(SELECT (f.end_ms - u.started_ms) / u.interval_ms FROM faults f, runs u WHERE f." + r.r +
+                           " AND u.id = f.run_id AND f.kind = 'origin-kill')";
+  auto answered = [&](int instance, const std::string& from, const std::string& to) {
+    return q.number("SELECT COALESCE(SUM(requests), 0) FROM instance_intervals WHERE " + r.r +
+                    " AND instance = " + std::to_string(instance) + " AND interval >= " + from + " AND interval < " + to);
+  };
+  EXPECT_GT(answered(2, "0", kill), 0);
+  EXPECT_EQ(answered(2, kill + " + 1", back), 0);
+  EXPECT_GT(answered(1, kill + " + 1", back) + answered(3, kill + " + 1", back), 0);
+  EXPECT_GT(answered(2, back, back + " + 4"), 0);  // 4 intervals of 500 ms
+  EXPECT_GT(q.number("SELECT SUM(no_answer) FROM instance_intervals WHERE " + r.r + " AND instance = 2"), 0);
+  EXPECT_EQ(q.number("SELECT SUM(errors) FROM instance_intervals WHERE " + r.r), 0);
+}
+
 uint16_t free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
