@@ -10,7 +10,10 @@
 namespace liveorigin {
 
 Result<ExpectedDigest> parse_repr_digest(std::string_view field_value) {
-  auto dict = sf::parse_dictionary(field_value);
+  // Every member as sent: a digest repeated (in one line or in several, which the
+  // transport joins) must say the same each time, or a body matching one of them
+  // would be stored under a digest it does not match.
+  auto dict = sf::parse_dictionary_members(field_value);
   if (!dict) return make_error("Repr-Digest: " + dict.error().message);
   ExpectedDigest out;
   for (const auto& [key, member] : *dict) {
@@ -20,9 +23,11 @@ Result<ExpectedDigest> parse_repr_digest(std::string_view field_value) {
     if (bytes == nullptr) return make_error("Repr-Digest: " + key + " must be a byte sequence");
     if (key == "sha-256") {
       if (bytes->bytes.size() != 32) return make_error("Repr-Digest: sha-256 must be 32 bytes");
+      if (!out.sha256.empty() && out.sha256 != bytes->bytes) return make_error("Repr-Digest: sha-256 given twice with different values");
       out.sha256 = bytes->bytes;
     } else if (key == "sha-512") {
       if (bytes->bytes.size() != 64) return make_error("Repr-Digest: sha-512 must be 64 bytes");
+      if (!out.sha512.empty() && out.sha512 != bytes->bytes) return make_error("Repr-Digest: sha-512 given twice with different values");
       out.sha512 = bytes->bytes;
     }
   }

@@ -24,6 +24,10 @@ const sf::BareItem* cmcd_value(const sf::Dictionary& d, std::string_view key) {
   for (const auto& [k, m] : d) {
     if (k == key) {
       if (const auto* item = std::get_if<sf::Item>(&m)) return &item->value;
+      // CMCD v2 sends some keys as inner lists (`bl=(500)`): the first item is v1's value.
+      if (const auto* list = std::get_if<sf::InnerList>(&m); list && !list->items.empty()) {
+        return &list->items.front().value;
+      }
     }
   }
   return nullptr;

@@ -96,10 +96,19 @@ class Parser {
         item.value.emplace<bool>(true);
         if (!parse_parameters(item.params)) return false;
       }
-      insert_or_overwrite(dict, key, std::move(member));
+      if (keep_duplicates_) {
+        dict.emplace_back(std::string(key), std::move(member));
+      } else {
+        insert_or_overwrite(dict, key, std::move(member));
+      }
       if (!parse_separator()) return false;
     }
     return true;
+  }
+
+  bool parse_dictionary_members(Dictionary& dict) {
+    keep_duplicates_ = true;
+    return parse_dictionary(dict);
   }
 
   bool parse_item(Item& item) {
@@ -107,6 +116,7 @@ class Parser {
   }
 
  private:
+  bool keep_duplicates_ = false;
   bool at_end() const { return pos_ >= in_.size(); }
   bool next_is(char c) const { return !at_end() && in_[pos_] == c; }
 
@@ -403,6 +413,10 @@ Result<List> parse_list(std::string_view input) { return parse_field(input, &Par
 
 Result<Dictionary> parse_dictionary(std::string_view input) {
   return parse_field(input, &Parser::parse_dictionary);
+}
+
+Result<Dictionary> parse_dictionary_members(std::string_view input) {
+  return parse_field(input, &Parser::parse_dictionary_members);
 }
 
 Result<Item> parse_item(std::string_view input) { return parse_field(input, &Parser::parse_item); }

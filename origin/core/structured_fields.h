@@ -65,6 +65,9 @@ using Dictionary = std::vector<std::pair<std::string, Member>>;
 // string is an empty List / Dictionary, and an error for an Item.
 Result<List> parse_list(std::string_view input);
 Result<Dictionary> parse_dictionary(std::string_view input);
+// The members as they were sent, a repeated key kept each time: for fields where the
+// values of a repeated key must agree (Repr-Digest) rather than the last one win.
+Result<Dictionary> parse_dictionary_members(std::string_view input);
 Result<Item> parse_item(std::string_view input);
 
 // Serialization (RFC 8941 §4.1). Preconditions (asserted): keys are valid

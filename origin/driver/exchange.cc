@@ -29,6 +29,9 @@ void RequestHeadBuilder::start(Method method, std::string_view target) {
   head_.method = method;
   head_.target = target;
   segment_defects_.clear();
+  repr_digest_.clear();
+  cmcd_request_.clear();
+  cmcd_session_.clear();
   sec_purpose_ = {};
   purpose_ = {};
 }
@@ -37,6 +40,16 @@ void RequestHeadBuilder::field(std::string_view name, std::string_view value) {
   // By length first: most field lines of a request match none of these.
   auto first = [](std::string_view& slot, std::string_view v) {
     if (slot.empty()) slot = v;
+  };
+  auto joined = [](std::string_view& slot, std::string& storage, std::string_view v) {
+    if (slot.empty() && storage.empty()) {
+      slot = v;
+      return;
+    }
+    if (storage.empty()) storage = slot;
+    storage += ", ";
+    storage += v;
+    slot = storage;
   };
   switch (name.size()) {
     case 5:
@@ -52,15 +65,15 @@ void RequestHeadBuilder::field(std::string_view name, std::string_view value) {
       if (iequals(name, "If-Range")) first(head_.if_range, value);
       break;
     case 11:
-      if (iequals(name, "Repr-Digest")) first(head_.repr_digest, value);
+      if (iequals(name, "Repr-Digest")) joined(head_.repr_digest, repr_digest_, value);
       if (iequals(name, "Sec-Purpose")) {
         first(sec_purpose_, value);
         head_.sec_purpose = sec_purpose_.empty() ? purpose_ : sec_purpose_;
       }
       break;
     case 12:
-      if (iequals(name, "CMCD-Request")) first(head_.cmcd_request, value);
-      if (iequals(name, "CMCD-Session")) first(head_.cmcd_session, value);
+      if (iequals(name, "CMCD-Request")) joined(head_.cmcd_request, cmcd_request_, value);
+      if (iequals(name, "CMCD-Session")) joined(head_.cmcd_session, cmcd_session_, value);
       break;
     case 13:
       if (iequals(name, "Authorization")) first(head_.authorization, value);
@@ -69,16 +82,7 @@ void RequestHeadBuilder::field(std::string_view name, std::string_view value) {
       if (iequals(name, "Live-Priority")) first(head_.live_priority, value);
       break;
     case 15:
-      if (iequals(name, "Segment-Defects")) {
-        if (head_.segment_defects.empty() && segment_defects_.empty()) {
-          head_.segment_defects = value;
-        } else {
-          if (segment_defects_.empty()) segment_defects_ = head_.segment_defects;
-          segment_defects_ += ", ";
-          segment_defects_ += value;
-          head_.segment_defects = segment_defects_;
-        }
-      }
+      if (iequals(name, "Segment-Defects")) joined(head_.segment_defects, segment_defects_, value);
       break;
     default:
       break;

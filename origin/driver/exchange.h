@@ -38,8 +38,9 @@ class RequestHeadBuilder {
 
  private:
   RequestHead head_;
-  // A structured field may come in several lines: they form one value joined by ", ".
-  std::string segment_defects_;
+  // A structured field may come in several lines: they form one value joined by ", "
+  // (RFC 9110 §5.3), so a second Repr-Digest line is checked like the first.
+  std::string segment_defects_, repr_digest_, cmcd_request_, cmcd_session_;
   // Sec-Purpose, else the older Purpose.
   std::string_view sec_purpose_, purpose_;
 };

@@ -20,6 +20,7 @@
 #include <boost/beast/http.hpp>
 
 #include "origin/driver/exchange.h"
+#include "origin/http/framing.h"
 
 namespace liveorigin {
 
@@ -288,6 +289,13 @@ class Session final : public CoreExchange {
     state_ = State::working;
     deadline_.cancel();
     auto& req = header_parser_->get();
+    if (auto bad = framing_error(framing_of(req))) {
+      // The body's length is unknown or ambiguous: nothing after this head can be
+      // trusted to be a request of its own.
+      origin().count_transport_reject(ctx(), 400);
+      linger_after_write_ = true;
+      return send(text_response(400, "malformed request: " + *bad, 0), false);
+    }
     keep_alive_ = req.keep_alive();
     http10_ = req.version() < 11;
     method_ = method_of(req.method());
@@ -314,6 +322,17 @@ class Session final : public CoreExchange {
       http::async_read(self->socket_, self->buffer_, *self->body_parser_,
                        [self](error_code ec, size_t) { self->on_small_body(ec); });
     });
+  }
+
+  template <class Fields>
+  static RequestFraming framing_of(const http::header<true, Fields>& req) {
+    RequestFraming f;
+    f.version = static_cast<int>(req.version());
+    for (const auto& field : req) {
+      if (field.name() == http::field::transfer_encoding) f.transfer_encoding.push_back(field.value());
+      if (field.name() == http::field::host) ++f.host_lines;
+    }
+    return f;
   }
 
   template <class Fields>

@@ -432,6 +432,106 @@ TEST(ServerBadInput, MalformedRequestsGet4xxAndTheServerCarriesOn) {
   EXPECT_EQ(s.metric(R"(liveorigin_requests_total{class="none",zone="bad-request",status="400"})") >= 1, true);
 }
 
+// Request smuggling: a request whose body length other hops could read differently is
+// refused and its connection closed, so the bytes after its head never run as a
+// request. Each case is sent as one write, as an attacker would.
+TEST(ServerFraming, TransferEncodingOtherThanAFinalChunkedIsRefusedAndTheConnectionClosed) {
+  RunningServer s(example_config());
+  for (const std::string te : {"gzip", "identity", "chunked, identity", "chunked, chunked", "gzip, chunked"}) {
+    HttpClient c(s.port);
+    c.send_raw("GET /time HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + te +
+               "\r\n\r\nGET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+    HttpResponse r = c.read_response();
+    EXPECT_EQ(r.status, 400) << te;
+    EXPECT_NE(r.body.find("Transfer-Encoding '" + te + "'"), std::string::npos) << r.body;
+    EXPECT_TRUE(c.closed_by_peer(3s)) << te << ": the smuggled GET /metrics would be answered next";
+  }
+  // The same on ingest: nothing stored, and the PUT hidden in the body does not run.
+  for (const std::string te : {"identity", "chunked, identity"}) {
+    HttpClient c(s.port);
+    c.send_raw(put_head(kEdge, "a", "Transfer-Encoding: " + te + "\r\n\r\n") +
+               put_head(kEdge, "b", "Content-Length: 8\r\n\r\n") + "smuggled");
+    EXPECT_EQ(c.read_response().status, 400) << te;
+    EXPECT_TRUE(c.closed_by_peer(3s)) << te;
+  }
+  // Transfer-Encoding split over two field lines is one list: chunked not final there either.
+  {
+    HttpClient c(s.port);
+    c.send_raw("GET /time HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n");
+    EXPECT_EQ(c.read_response().status, 400);
+    EXPECT_TRUE(c.closed_by_peer(3s));
+  }
+  EXPECT_EQ(s.store.objects(), 0u);
+  // A final chunked is the framing every hop agrees on: accepted, the connection kept.
+  HttpClient ok(s.port);
+  ok.send_raw(put_head(kEdge, "a", "Transfer-Encoding: chunked\r\n\r\n") + "5\r\nhello\r\n0\r\n\r\n");
+  EXPECT_EQ(ok.read_response().status, 201);
+  EXPECT_EQ(ok.request("GET", "/healthz").status, 200);
+  EXPECT_EQ(s.get(seg(kEdge)).body, "hello");
+}
+
+TEST(ServerFraming, ChunkedInHttp10IsFaultyFramingAndClosesTheConnection) {
+  RunningServer s(example_config());
+  HttpClient c(s.port);
+  c.send_raw("POST /time HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "0\r\n\r\nGET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+  HttpResponse r = c.read_response();
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("HTTP/1.0"), std::string::npos) << r.body;
+  EXPECT_TRUE(c.closed_by_peer(3s));
+}
+
+TEST(ServerFraming, Http11NeedsExactlyOneHost) {
+  RunningServer s(example_config());
+  {
+    HttpClient c(s.port);
+    c.send_raw("GET /time HTTP/1.1\r\n\r\n");
+    HttpResponse r = c.read_response();
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("missing Host"), std::string::npos) << r.body;
+    EXPECT_TRUE(c.closed_by_peer(3s));
+  }
+  {
+    HttpClient c(s.port);
+    c.send_raw("GET /time HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+    HttpResponse r = c.read_response();
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("more than one Host"), std::string::npos) << r.body;
+  }
+  {
+    HttpClient c(s.port);  // HTTP/1.0 has no Host requirement
+    c.send_raw("GET /healthz HTTP/1.0\r\n\r\n");
+    EXPECT_EQ(c.read_response().status, 200);
+  }
+}
+
+// Field lines of one structured field are one value: a second Repr-Digest line that
+// does not match the body is a mismatch, not ignored.
+TEST(ServerFraming, EveryReprDigestLineIsChecked) {
+  RunningServer s(example_config());
+  const std::string good = "sha-256=:" + sha256_b64("body") + ":";
+  const std::string bad = "sha-256=:" + sha256_b64("other") + ":";
+  HttpClient c(s.port);
+  c.send_raw(put_head(kEdge, "a", "Repr-Digest: " + good + "\r\nRepr-Digest: " + bad + "\r\nContent-Length: 4\r\n\r\n") +
+             "body");
+  HttpResponse r = c.read_response();
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("Repr-Digest"), std::string::npos) << r.body;
+  EXPECT_EQ(s.store.objects(), 0u);
+  // The other order too: the later line matching must not let the earlier one pass.
+  HttpClient later(s.port);
+  later.send_raw(put_head(kEdge, "a", "Repr-Digest: " + bad + "\r\nRepr-Digest: " + good +
+                                          "\r\nContent-Length: 4\r\n\r\n") +
+                 "body");
+  EXPECT_EQ(later.read_response().status, 400);
+  EXPECT_EQ(s.store.objects(), 0u);
+  HttpClient both(s.port);
+  both.send_raw(put_head(kEdge, "a", "Repr-Digest: " + good + "\r\nRepr-Digest: " + good +
+                                         "\r\nContent-Length: 4\r\n\r\n") +
+                "body");
+  EXPECT_EQ(both.read_response().status, 201);
+}
+
 TEST(ServerBadInput, SlowAndSilentClientsAreCutOff) {
   RunningServer s(example_config("", "header_timeout_ms: 300\nbody_timeout_ms: 300\nidle_timeout_ms: 1500\n"));
   HttpClient slow_head(s.port);

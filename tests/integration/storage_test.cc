@@ -180,19 +180,23 @@ TEST(StoreSqlite, SegmentsLeavingTheDvrWindowAreDeleted) {
   const fs::path db = dir / "origin.db";
   // 200 ms segments, a 1 s window, a short body timeout (the journal's margin).
   OriginProcess o(dir, config("sqlite:" + db.string(), 200, 1, "body_timeout_ms: 200\n"));
-  const int64_t until = wall_ms() + 3000;
+  const int64_t until = wall_ms() + 4000;
   int64_t last = -1;
+  int64_t puts = 0;
   while (wall_ms() < until) {
     const int64_t n = edge_now(200) + 1;
     if (n != last) {
       ASSERT_EQ(put(o.port, seg(n), "a", std::string(1000, 'x')).status, 201);
       last = n;
+      ++puts;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  // Window (5) + margin (4) + the ticks' second: never the 15 segments PUT so far.
+  // Window (5) + margin (4) + a late tick's second (5) at most — not the 20 segments PUT
+  // so far (a busy machine delays the tick, hence no tighter bound).
   const int64_t kept = std::stoll(sqlite_scalar(db, "SELECT COUNT(*) FROM objects"));
-  EXPECT_LE(kept, 13);
+  EXPECT_LE(kept, 15) << puts << " PUT";
+  EXPECT_LT(kept, puts);
   EXPECT_GE(kept, 1);
   EXPECT_TRUE(eventually([&] { return sqlite_scalar(db, "SELECT COUNT(*) FROM objects") == "0"; },
                          std::chrono::seconds(6)));

@@ -34,10 +34,16 @@ TEST(CorePriority, ClassesFromPositionRefinedByCmcdAndPrefetchMarkers) {
   h.get(seg(kEdge - 9) + "?CMCD=bl%3D500%2Cbr%3D3200");  // CMCD as a query parameter
   h.get(seg(kEdge - 9) + "?CMCD=bl%3D9000");
   h.get(seg(kEdge - 9) + "?CMCD=not%20cmcd%3D%3D");  // malformed CMCD is ignored
+  RequestHead v2 = h.head(Method::get, seg(kEdge - 10));
+  v2.cmcd_request = "bl=(500),br=(3200)";  // CMCD v2 sends inner lists: read as v1's bl=500
+  run(v2);
+  RequestHead v2_full = h.head(Method::get, seg(kEdge - 10));
+  v2_full.cmcd_request = "bl=(9000)";
+  run(v2_full);
 
   const std::string m = h.metrics();
-  EXPECT_NE(m.find(R"(liveorigin_requests_total{class="live",zone="select",status="200"} 4)"), std::string::npos) << m;
-  EXPECT_NE(m.find(R"(liveorigin_requests_total{class="dvr",zone="select",status="200"} 4)"), std::string::npos) << m;
+  EXPECT_NE(m.find(R"(liveorigin_requests_total{class="live",zone="select",status="200"} 5)"), std::string::npos) << m;
+  EXPECT_NE(m.find(R"(liveorigin_requests_total{class="dvr",zone="select",status="200"} 5)"), std::string::npos) << m;
   EXPECT_NE(m.find(R"(liveorigin_requests_total{class="background",zone="select",status="200"} 2)"),
             std::string::npos)
       << m;
