@@ -46,6 +46,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Where virtual time begins: 2026-01-01T00:00:00Z.
+constexpr int64_t kVirtualEpochMs = 1'767'225'600'000;
+
 std::string sha256_hex(std::string_view text) {
   BodyHasher h;
   h.update(text.data(), text.size());
@@ -343,11 +346,12 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
     }
     auto config = scenario.effective_origin_config();
     if (!config) return config.error();
-    // Start on a segment boundary of the real clock: every run of a scenario starts at the
-    // same phase of its segments, so reruns are comparable figure for figure.
+    // Virtual time starts at one fixed instant (on a segment boundary of every stream), not
+    // at the wall clock: everything recorded — times included — is then a function of the
+    // scenario, the seed and the version alone, so reruns are byte-identical.
     int64_t boundary_ms = 1000;
     for (const auto& st : scenario.event.streams) boundary_ms = std::lcm(boundary_ms, st.segment_duration_ms);
-    const int64_t start_ms = (SystemClock().now_ms() / boundary_ms + 1) * boundary_ms;
+    const int64_t start_ms = (kVirtualEpochMs + boundary_ms - 1) / boundary_ms * boundary_ms;
     ManualScheduler scheduler(start_ms);
     MemoryStore store;
     Origin origin(scheduler.clock(), *config);
