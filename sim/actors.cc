@@ -334,9 +334,10 @@ RequestRecord request_record(int64_t at_ms, const std::string& tier, const CdnRe
 }
 }  // namespace
 
-CdnNode::CdnNode(World& world, std::string name, std::string tier, CdnNode* parent, OriginLink* origin)
-    : w_(world), name_(std::move(name)), tier_(std::move(tier)), parent_(parent), origin_(origin),
-      features_(world.scenario.cdn.features) {}
+CdnNode::CdnNode(World& world, std::string name, std::string tier, CdnNode* parent, std::vector<OriginLink*> origins,
+                 int64_t multiplicity)
+    : w_(world), name_(std::move(name)), tier_(std::move(tier)), parent_(parent), origins_(std::move(origins)),
+      multiplicity_(multiplicity), features_(world.scenario.cdn.features) {}
 
 void CdnNode::start() {
   if (features_.filtering || features_.hold) poll_timeline();
@@ -494,7 +495,21 @@ void CdnNode::lookup(const CdnRequest& request, Done done, bool held) {
         r.filtered = false;
         r.held = held;
         r.ttl_ms = it->second.expires_ms - now;
-        record(request, r);
+        // A node of multiplicity k is k caches: a request that stands for several
+        // viewers or nodes reaches some of those caches that do not hold the object yet
+        // (in proportion to the share that do not). Those miss and fill from upstream;
+        // the rest hit.
+        const int64_t fills = fills_for(it->second, request.weight);
+        CdnRequest part = request;
+        if (fills > 0) {
+          part.weight = fills;
+          CdnResult missed = r;
+          missed.cache_hit = false;
+          record(part, missed);
+          fill_upstream(request, fills);
+          part.weight = request.weight - fills;
+        }
+        if (part.weight > 0) record(part, r);
         return done(r);
       }
       cache_.erase(it);
@@ -512,49 +527,90 @@ void CdnNode::lookup(const CdnRequest& request, Done done, bool held) {
   });
   if (!first) return;
   CdnRequest upstream = request;
-  upstream.weight = 1;
-  upstream.target = request.target;
+  // Of the k caches a node stands for, as many as this request reaches miss and ask.
+  upstream.weight = std::min(multiplicity_, request.weight);
+  upstream.from_alike_nodes = upstream.weight > 1;
   if (parent_) {
     parent_->get(upstream, [this, key, request](const CdnResult& r) { complete(key, r, r.ttl_ms); });
     return;
   }
-  LinkRequest lr;
-  lr.target = request.target;
-  if (request.request_class == "background") lr.headers.emplace_back("Live-Priority", "background");
-  const int64_t sent = now;
-  origin_->send(std::move(lr), [this, key, request, sent](LinkResponse resp) {
-    const int64_t at = w_.scheduler.now_ms();
-    CdnResult r;
-    r.status = resp.status;
-    r.reject = resp.header("Live-Reject");
-    r.version = header_int(resp, "Live-Version", -1);
-    r.bytes = resp.body ? static_cast<int64_t>(resp.body->size()) : 0;
-    const int64_t ttl = cache_ttl_ms(resp);
-    r.ttl_ms = ttl < 0 ? 0 : ttl;
-    const int64_t ht = held_ms(resp);
-    r.held = ht >= 0;
-    if ((resp.status == 200 || resp.status == 206) && resp.body && request.number) {
-      if (auto tag = parse_segment_tag(*resp.body)) {
-        r.pipeline = tag->pipeline;
-        r.defects = w_.sent.defects(request.stream, *request.number, tag->pipeline);
-        ServeRecord served{request.stream, *request.number, at, r.pipeline, r.defects, r.version};
-        served.markers = resp.header("Live-Markers");
-        w_.recorder.served(served);
+  // Toward the origin every alike node's request is its own: the first answer serves the
+  // waiters, each is recorded.
+  auto answered = std::make_shared<bool>(false);
+  for (int64_t m = 0; m < upstream.weight; ++m) {
+    LinkRequest lr;
+    lr.target = request.target;
+    if (request.request_class == "background") lr.headers.emplace_back("Live-Priority", "background");
+    OriginLink* origin = origins_[static_cast<size_t>(m) % origins_.size()];
+    origin->send(std::move(lr), [this, key, request, sent = now, answered](LinkResponse resp) {
+      CdnResult r = origin_result(request, resp, sent);
+      if (!*answered) {
+        *answered = true;
+        complete(key, r, r.ttl_ms);
       }
+    });
+  }
+}
+
+CdnResult CdnNode::origin_result(const CdnRequest& request, const LinkResponse& resp, int64_t sent) {
+  const int64_t at = w_.scheduler.now_ms();
+  CdnResult r;
+  r.status = resp.status;
+  r.reject = resp.header("Live-Reject");
+  r.version = header_int(resp, "Live-Version", -1);
+  r.bytes = resp.body ? static_cast<int64_t>(resp.body->size()) : 0;
+  const int64_t ttl = cache_ttl_ms(resp);
+  r.ttl_ms = ttl < 0 ? 0 : ttl;
+  const int64_t ht = held_ms(resp);
+  r.held = ht >= 0;
+  if ((resp.status == 200 || resp.status == 206) && resp.body && request.number) {
+    if (auto tag = parse_segment_tag(*resp.body)) {
+      r.pipeline = tag->pipeline;
+      r.defects = w_.sent.defects(request.stream, *request.number, tag->pipeline);
+      ServeRecord served{request.stream, *request.number, at, r.pipeline, r.defects, r.version};
+      served.markers = resp.header("Live-Markers");
+      w_.recorder.served(served);
     }
-    RequestRecord rec;
-    rec.at_ms = at;
-    rec.tier = "origin";
-    rec.request_class = request.request_class;
-    rec.status = resp.status;
-    rec.bytes = r.bytes;
-    rec.held = r.held;
-    rec.shed = resp.status == 503 && r.reject == "overload";
-    w_.recorder.request(rec);
-    w_.recorder.latency({"origin_get", request.request_class, "origin", at - sent, 1});
-    if (ht >= 0) w_.recorder.latency({"hold_wait", request.request_class, "origin", ht, 1});
-    complete(key, r, r.ttl_ms);
-  });
+  }
+  RequestRecord rec;
+  rec.at_ms = at;
+  rec.tier = "origin";
+  rec.request_class = request.request_class;
+  rec.status = resp.status;
+  rec.bytes = r.bytes;
+  rec.held = r.held;
+  rec.shed = resp.status == 503 && r.reject == "overload";
+  w_.recorder.request(rec);
+  w_.recorder.latency({"origin_get", request.request_class, "origin", at - sent, 1});
+  if (ht >= 0) w_.recorder.latency({"hold_wait", request.request_class, "origin", ht, 1});
+  return r;
+}
+
+int64_t CdnNode::fills_for(Entry& e, int64_t weight) const {
+  if (multiplicity_ <= 1 || e.filled >= multiplicity_) return 0;
+  const double empty_share = 1.0 - static_cast<double>(e.filled) / static_cast<double>(multiplicity_);
+  const int64_t fills =
+      std::min<int64_t>({weight, multiplicity_ - e.filled, std::llround(static_cast<double>(weight) * empty_share)});
+  e.filled += fills;
+  return fills;
+}
+
+void CdnNode::fill_upstream(const CdnRequest& request, int64_t caches) {
+  CdnRequest up = request;
+  up.weight = caches;
+  up.from_alike_nodes = true;
+  if (parent_) {
+    parent_->get(up, [](const CdnResult&) {});
+    return;
+  }
+  for (int64_t m = 0; m < caches; ++m) {
+    LinkRequest lr;
+    lr.target = request.target;
+    if (request.request_class == "background") lr.headers.emplace_back("Live-Priority", "background");
+    const int64_t sent = w_.scheduler.now_ms();
+    origins_[static_cast<size_t>(fill_seq_++) % origins_.size()]->send(
+        std::move(lr), [this, request, sent](LinkResponse resp) { origin_result(request, resp, sent); });
+  }
 }
 
 void CdnNode::complete(const std::string& key, const CdnResult& result, int64_t ttl_ms) {
@@ -565,21 +621,44 @@ void CdnNode::complete(const std::string& key, const CdnResult& result, int64_t 
   if (waiters.empty()) return;
   const CdnRequest& first = waiters.front().first;
   if (features_.cache && ttl_ms > 0 && result.status != 0 && result.status != 503) {
-    store(first.target, result, ttl_ms, first);
+    store(first.target, result, ttl_ms, first, std::min(multiplicity_, first.weight));
   }
+  // The waiters stand for `weight` requests each (viewers of a group, alike child
+  // nodes), all of which would have met at this node. A node of multiplicity k stands
+  // for k caches: as many of them as the first waiter reached (up to k) missed and
+  // asked upstream; everything else joined a request in flight.
+  // Without collapsing nothing joins: every request a waiter stands for missed (the
+  // group still asks upstream once: groups are the unit of traffic).
+  int64_t misses_left = features_.collapsing ? std::min(multiplicity_, first.weight)
+                                             : std::numeric_limits<int64_t>::max();
   for (size_t i = 0; i < waiters.size(); ++i) {
     CdnResult r = result;
     r.cache_hit = false;
     r.filtered = false;
+    CdnRequest part = waiters[i].first;
+    const int64_t weight = part.weight;
+    const int64_t missed = std::min(misses_left, weight);
+    misses_left -= missed;
+    if (missed > 0) {
+      part.weight = missed;
+      r.collapsed = false;
+      record(part, r);
+    }
+    if (weight > missed) {
+      part.weight = weight - missed;
+      r.collapsed = true;
+      record(part, r);
+    }
     r.collapsed = i > 0;
-    record(waiters[i].first, r);
     waiters[i].second(r);
   }
 }
 
-void CdnNode::store(const std::string& target, const CdnResult& result, int64_t ttl_ms, const CdnRequest& request) {
+void CdnNode::store(const std::string& target, const CdnResult& result, int64_t ttl_ms, const CdnRequest& request,
+                    int64_t filled) {
   Entry e;
   e.result = result;
+  e.filled = filled;
   e.expires_ms = w_.scheduler.now_ms() + ttl_ms;
   e.stream = request.stream;
   e.number = request.number.value_or(-1);
@@ -618,15 +697,20 @@ ViewerCohortActor::ViewerCohortActor(World& world, const ViewerCohort& spec, std
   for (int64_t e = 0; e < edges_n; ++e) {
     const int64_t viewers = spec_.count / edges_n + (e < spec_.count % edges_n ? 1 : 0);
     const int64_t groups = std::min<int64_t>(groups_per_edge, viewers);
+    // Each group is an equal share of the edge's viewers: stratified quantiles, from a
+    // random start per edge, so each quantity is spread over its whole distribution.
+    const double skew_u = rng_.uniform01(), offset_u = rng_.uniform01(), join_u = rng_.uniform01();
+    auto stratum = [groups](int64_t g, double start) { return (static_cast<double>(g) + start) / static_cast<double>(groups); };
     for (int64_t g = 0; g < groups; ++g) {
       Group grp;
       grp.edge = edges_[static_cast<size_t>(e)];
       grp.weight = viewers / groups + (g < viewers % groups ? 1 : 0);
-      grp.skew_ms = rng_.sample_ms(spec_.clock_skew_ms);
+      grp.skew_ms = std::llround(Rng::quantile(spec_.clock_skew_ms, stratum(g, skew_u)));
       const int64_t d = streams_.empty() ? 2000 : streams[streams_[0]].segment_duration_ms;
-      grp.offset_segments = std::max<int64_t>(1, static_cast<int64_t>(rng_.sample(spec_.dvr_offset_s) * 1000.0) / d);
+      grp.offset_segments = std::max<int64_t>(
+          1, static_cast<int64_t>(Rng::quantile(spec_.dvr_offset_s, stratum(g, offset_u)) * 1000.0) / d);
       grp.join_ms = w_.run_start_ms + spec_.join_at_s * 1000 +
-                    (spec_.join_ramp_s > 0 ? rng_.uniform_int(0, spec_.join_ramp_s * 1000) : 0);
+                    std::llround(static_cast<double>(spec_.join_ramp_s * 1000) * stratum(g, join_u));
       grp.leave_ms = spec_.leave_at_s >= 0 ? w_.run_start_ms + spec_.leave_at_s * 1000 : w_.run_end_ms;
       groups_.push_back(grp);
     }

@@ -96,7 +96,10 @@ struct CdnRequest {
   std::string stream;               // "" for non-segment objects
   std::optional<int64_t> number;
   std::string request_class = "live";  // live | dvr | background | other
-  int64_t weight = 1;                   // viewers this request stands for
+  int64_t weight = 1;                   // viewers (or alike nodes) this request stands for
+  // Sent upstream by a node of multiplicity `weight` > 1: it stands for the same request
+  // from that many alike nodes, so a miss is one miss and weight - 1 collapsed.
+  bool from_alike_nodes = false;
 };
 
 struct CdnResult {
@@ -116,8 +119,12 @@ struct CdnResult {
 class CdnNode {
  public:
   using Done = std::function<void(const CdnResult&)>;
-  // Exactly one of `parent` and `origin` is set.
-  CdnNode(World& world, std::string name, std::string tier, CdnNode* parent, OriginLink* origin);
+  // Exactly one of `parent` and `origins` is set. A node of `multiplicity` k stands for k
+  // alike nodes: toward a parent tier its request counts k times; toward the origin it
+  // sends k requests, one each through `origins` in turn, so the origin core sees every
+  // one of them.
+  CdnNode(World& world, std::string name, std::string tier, CdnNode* parent, std::vector<OriginLink*> origins,
+          int64_t multiplicity = 1);
   void start();  // timeline and invalidation feed polling, per the features
   void stop() { stopped_ = true; }
   void get(const CdnRequest& request, Done done);
@@ -132,6 +139,7 @@ class CdnNode {
     int64_t expires_ms = 0;
     std::string stream;
     int64_t number = -1;
+    int64_t filled = 1;  // of the multiplicity_ caches this node stands for, how many hold it
   };
   struct Timeline {
     StreamConfig stream;
@@ -142,18 +150,23 @@ class CdnNode {
   void lookup(const CdnRequest& request, Done done, bool held);
   void fetch(const CdnRequest& request);
   void complete(const std::string& target, const CdnResult& result, int64_t ttl_ms);
+  CdnResult origin_result(const CdnRequest& request, const LinkResponse& resp, int64_t sent);  // and records it
   void record(const CdnRequest& request, const CdnResult& result);
   std::optional<CdnResult> filter(const CdnRequest& request);
   void poll_timeline();
   void poll_feed();
   void purge(const std::string& stream, int64_t from, int64_t to);
-  void store(const std::string& target, const CdnResult& result, int64_t ttl_ms, const CdnRequest& request);
+  void store(const std::string& target, const CdnResult& result, int64_t ttl_ms, const CdnRequest& request,
+             int64_t filled);
+  int64_t fills_for(Entry& e, int64_t weight) const;  // the caches a hit of `weight` finds empty
+  void fill_upstream(const CdnRequest& request, int64_t caches);
 
   World& w_;
   std::string name_;
   std::string tier_;
   CdnNode* parent_;
-  OriginLink* origin_;
+  std::vector<OriginLink*> origins_;
+  int64_t multiplicity_;
   const CdnFeatures& features_;
   bool stopped_ = false;
 
@@ -163,6 +176,7 @@ class CdnNode {
   std::map<std::string, Timeline> timeline_;
   int64_t feed_since_ = 0;
   uint64_t request_seq_ = 0;  // keys of uncollapsed upstream requests
+  uint64_t fill_seq_ = 0;     // spreads fills over origins_
 };
 
 class ViewerCohortActor {

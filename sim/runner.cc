@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,14 +94,22 @@ struct Fleet {
           ++it;
           continue;
         }
-        for (int64_t i = 0; i < t.nodes; ++i) {
+        // Simulated node i stands for k real nodes (i*k .. i*k+k-1). Under a parent tier
+        // it is node i mod P's child, which keeps every parent's share of children;
+        // toward the origin it sends one request per real node, through the instance
+        // that real node would use (j mod N).
+        const int64_t k = t.multiplicity;
+        for (int64_t i = 0; i < t.simulated_nodes(); ++i) {
           CdnNode* parent = nullptr;
+          std::vector<OriginLink*> ups;
           if (!t.parent.empty()) {
             const auto& ps = by_tier[t.parent];
             parent = ps[static_cast<size_t>(i) % ps.size()];
+          } else {
+            for (int64_t m = 0; m < k; ++m) ups.push_back(origins[static_cast<size_t>(i * k + m) % origins.size()]);
           }
           nodes.push_back(std::make_unique<CdnNode>(w, t.name + "-" + std::to_string(i + 1), t.name, parent,
-                                                    parent ? nullptr : origins[i % origins.size()]));
+                                                    std::move(ups), k));
           by_tier[t.name].push_back(nodes.back().get());
         }
         it = pending.erase(it);
@@ -256,7 +265,7 @@ RunInfo run_info(const Scenario& s, const RunOptions& o, const std::string& orig
 
 // The end-of-run summary, read back from the database (so it says what was recorded).
 std::string summary_text(const Scenario& s, int64_t run_id, const std::string& db_path, const std::string& url,
-                         double seconds, bool virtual_time, const AsioScheduler* realtime) {
+                         double seconds, bool virtual_time, const AsioScheduler* realtime, uint64_t events = 0) {
   std::ostringstream out;
   out << "run " << run_id << " of " << s.name << " (seed " << s.seed << ", " << (virtual_time ? "virtual" : "real")
       << " time, origin " << (url.empty() ? "in-process core" : url) << ")\n";
@@ -270,6 +279,12 @@ std::string summary_text(const Scenario& s, int64_t run_id, const std::string& d
         << " ms, max " << realtime->max_lag_ms() << " ms";
     if (p99 > 200) out << " (the harness did not keep up: timings in this run are stretched)";
   }
+  if (virtual_time) {
+    out << "; " << events << " events (" << std::setprecision(2) << static_cast<double>(events) / seconds / 1e6
+        << " M/s)" << std::setprecision(1);
+  }
+  struct rusage usage {};
+  if (::getrusage(RUSAGE_SELF, &usage) == 0) out << ", peak RSS " << usage.ru_maxrss / 1024 << " MiB";
   out << "\n";
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
@@ -378,7 +393,7 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
     if (!id) return id.error();
     summary.run_id = *id;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-    summary.text = summary_text(scenario, *id, options.db_path, "", secs, true, nullptr);
+    summary.text = summary_text(scenario, *id, options.db_path, "", secs, true, nullptr, scheduler.events_run());
     return summary;
   }
 

@@ -493,6 +493,12 @@ CdnSpec parse_cdn(const YAML::Node& node, const Location& where) {
       t.parent = tr.string("parent", std::string());
       if (t.parent == "origin") t.parent.clear();
       parent_nodes.emplace(t.name, tr.node("parent"));
+      t.multiplicity = tr.integer("multiplicity", 1, 1, t.nodes);
+      if (t.nodes % t.multiplicity != 0) {
+        yaml::fail(value["multiplicity"], keyed(at, "multiplicity"),
+                   "must divide nodes (" + std::to_string(t.nodes) + "): each simulated node stands for the same number "
+                   "of real ones");
+      }
       tr.finish();
       c.tiers.push_back(std::move(t));
     }
@@ -1040,7 +1046,8 @@ boost::json::value to_json(const Scenario& s) {
   }
   boost::json::object tiers;
   for (const auto& t : s.cdn.tiers) {
-    tiers[t.name] = boost::json::object{{"nodes", t.nodes}, {"parent", t.parent.empty() ? "origin" : t.parent}};
+    tiers[t.name] = boost::json::object{
+        {"nodes", t.nodes}, {"parent", t.parent.empty() ? "origin" : t.parent}, {"multiplicity", t.multiplicity}};
   }
   const CdnFeatures& f = s.cdn.features;
   boost::json::object viewers;

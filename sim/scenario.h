@@ -135,6 +135,10 @@ struct CdnTier {
   std::string name;    // "shield", "edge"
   int64_t nodes = 1;
   std::string parent;  // a tier name, or empty: the origin
+  // Nodes simulated as one: nodes / multiplicity simulated nodes, each standing for this
+  // many alike nodes under the same parent (docs/simulation.md, aggregation).
+  int64_t multiplicity = 1;
+  int64_t simulated_nodes() const { return nodes / multiplicity; }
 };
 
 struct CdnFeatures {
