@@ -18,6 +18,7 @@ constexpr std::string_view kTagPrefix = "LIVEORIGIN-SIM ";
 constexpr size_t kCacheEntriesMax = 200'000;  // per node; oldest inserted go first
 constexpr int kPutAttemptsMax = 4;
 constexpr int kViewerAttemptsMax = 8;
+constexpr int64_t kCompactBodyBytes = 1024;
 
 std::string segment_target(const Scenario& s, const std::string& stream, int64_t n) {
   return "/live/" + s.event.id + "/" + stream + "/" + std::to_string(n) + ".m4s";
@@ -70,12 +71,13 @@ int64_t held_ms(const LinkResponse& r) {
 
 // ---------------------------------------------------------------------------
 
-std::string segment_tag(std::string_view stream, int64_t number, std::string_view pipeline) {
+std::string segment_tag(std::string_view stream, int64_t number, std::string_view pipeline, int64_t size) {
   std::string t(kTagPrefix);
   t += "stream=";
   t += stream;
   t += " n=" + std::to_string(number) + " pipeline=";
   t += pipeline;
+  if (size >= 0) t += " size=" + std::to_string(size);
   t += '\n';
   return t;
 }
@@ -98,6 +100,7 @@ std::optional<SegmentTag> parse_segment_tag(std::string_view body) {
     if (k == "stream") tag.stream = v;
     if (k == "pipeline") tag.pipeline = v;
     if (k == "n") have_n = std::from_chars(v.data(), v.data() + v.size(), tag.number).ec == std::errc();
+    if (k == "size" && std::from_chars(v.data(), v.data() + v.size(), tag.size).ec != std::errc()) tag.size = -1;
   }
   if (!have_n || tag.pipeline.empty()) return std::nullopt;
   return tag;
@@ -131,6 +134,7 @@ StreamConfig stream_timing(const StreamSpec& s) {
 
 struct Packager::Plan {
   SharedBytes bytes;
+  int64_t size = 0;    // the segment's size as packaged; `bytes` may be shorter (compact bodies)
   std::string defects;
   std::string digest;  // Repr-Digest of `bytes`
   bool corrupt_transport = false;
@@ -175,8 +179,11 @@ void Packager::start() {
 void Packager::backfill(size_t i, int64_t n) {
   const StreamSpec& stream = w_.scenario.event.streams[i];
   auto plan = std::make_shared<Plan>();
-  std::string body = segment_tag(stream.id, n, spec_.id);
-  body.append(filler(), 0, 1024);  // small: history only has to exist
+  // Small: history only has to exist; its tag carries the size it stands for.
+  plan->size = static_cast<int64_t>(static_cast<double>(stream.bitrate_kbps) * 1000.0 / 8.0 *
+                                    static_cast<double>(stream.segment_duration_ms) / 1000.0);
+  std::string body = segment_tag(stream.id, n, spec_.id, plan->size);
+  body.append(filler(), 0, 1024);
   BodyHasher hasher;
   hasher.update(body.data(), body.size());
   const Sha256 sha = hasher.finish().sha256;
@@ -244,9 +251,13 @@ void Packager::publish(size_t i, int64_t n) {
   const int64_t size = std::max<int64_t>(
       256, static_cast<int64_t>(static_cast<double>(stream.bitrate_kbps) * 1000.0 / 8.0 *
                                 static_cast<double>(stream.segment_duration_ms) / 1000.0 * size_jitter));
-  std::string body = segment_tag(stream.id, n, spec_.id);
+  plan->size = size;
+  std::string body = segment_tag(stream.id, n, spec_.id, size);
   const std::string& f = filler();
-  const size_t want = static_cast<size_t>(std::min<int64_t>(size, static_cast<int64_t>(f.size()) - 1));
+  // Compact bodies (virtual time): the origin core stores and serves a short stand-in
+  // whose tag says how large the segment is, so a 2-hour event fits in memory.
+  const int64_t body_size = w_.compact_bodies ? std::min<int64_t>(size, kCompactBodyBytes) : size;
+  const size_t want = static_cast<size_t>(std::min<int64_t>(body_size, static_cast<int64_t>(f.size()) - 1));
   const size_t offset = static_cast<size_t>((n * 7919 + static_cast<int64_t>(i) * 104729) % 4096);
   if (body.size() < want) body.append(f, offset, std::min(want - body.size(), f.size() - offset));
   BodyHasher hasher;
@@ -300,7 +311,7 @@ void Packager::send_put(size_t i, int64_t n, std::shared_ptr<Plan> plan, int att
     rec.status = resp.status;
     rec.defects = plan->defects;
     rec.transport_corrupted = damaged;
-    rec.bytes = static_cast<int64_t>(plan->bytes->size());
+    rec.bytes = plan->size;
     w_.recorder.put(rec);
     w_.recorder.latency({"put", "", "origin", now - sent, 1});
     if (attempt >= kPutAttemptsMax || stopped_) return;
@@ -565,6 +576,7 @@ CdnResult CdnNode::origin_result(const CdnRequest& request, const LinkResponse& 
   r.held = ht >= 0;
   if ((resp.status == 200 || resp.status == 206) && resp.body && request.number) {
     if (auto tag = parse_segment_tag(*resp.body)) {
+      if (resp.status == 200 && tag->size >= 0) r.bytes = tag->size;  // a compact body stands for this many
       r.pipeline = tag->pipeline;
       r.defects = w_.sent.defects(request.stream, *request.number, tag->pipeline);
       ServeRecord served{request.stream, *request.number, at, r.pipeline, r.defects, r.version};

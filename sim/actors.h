@@ -26,11 +26,13 @@ namespace liveorigin::sim {
 
 // The first line of every simulated segment body: whose copy it is. The CDN tier that
 // faces the origin reads it, so "which pipeline was served" is known for any origin.
-std::string segment_tag(std::string_view stream, int64_t number, std::string_view pipeline);
+// `size`: what the body stands for when it is a compact stand-in (-1: its own size).
+std::string segment_tag(std::string_view stream, int64_t number, std::string_view pipeline, int64_t size = -1);
 struct SegmentTag {
   std::string stream;
   int64_t number = 0;
   std::string pipeline;
+  int64_t size = -1;
 };
 std::optional<SegmentTag> parse_segment_tag(std::string_view body);
 
@@ -42,7 +44,14 @@ class SentRegistry {
   std::string defects(const std::string& stream, int64_t n, const std::string& pipeline) const;
 
  private:
-  std::map<std::tuple<std::string, int64_t, std::string>, std::string> defects_;
+  using Key = std::tuple<std::string, int64_t, std::string>;
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      const size_t h = std::hash<std::string>{}(std::get<0>(k)) * 31 + std::hash<int64_t>{}(std::get<1>(k));
+      return h * 31 + std::hash<std::string>{}(std::get<2>(k));
+    }
+  };
+  std::unordered_map<Key, std::string, KeyHash> defects_;  // read per origin answer
 };
 
 // The epoch-locked timeline of a scenario stream (the origin's defaults).
@@ -59,6 +68,9 @@ struct World {
   int64_t run_end_ms;
   // stream_timing() of each scenario stream, computed once (actors ask for it per segment).
   std::vector<StreamConfig> timings;
+
+  // Virtual time: segment bodies are short stand-ins whose tag carries their size.
+  bool compact_bodies = false;
 
   const StreamConfig& timing(size_t stream_index) const { return timings[stream_index]; }
   static std::vector<StreamConfig> timings_of(const Scenario& s) {

@@ -19,7 +19,10 @@
 #include <array>
 #include <chrono>
 #include <limits>
+#include <tuple>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace liveorigin::sim {
 
@@ -51,6 +54,33 @@ size_t bucket_of(int64_t ms) {
 // ---------------------------------------------------------------------------------------
 // Recorder
 
+// Hashes for the records' keys: the maps below are written to per request, and read in
+// key order only once, when the run is written (sorted_by_key).
+struct KeyHash {
+  static size_t mix(size_t h, size_t v) { return h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2)); }
+  template <class... T>
+  size_t operator()(const std::tuple<T...>& t) const {
+    size_t h = 0;
+    std::apply([&](const auto&... x) { ((h = mix(h, std::hash<std::decay_t<decltype(x)>>{}(x))), ...); }, t);
+    return h;
+  }
+  template <class A, class B>
+  size_t operator()(const std::pair<A, B>& p) const {
+    return mix(std::hash<A>{}(p.first), std::hash<B>{}(p.second));
+  }
+};
+template <class K, class V>
+using HashMap = std::unordered_map<K, V, KeyHash>;
+
+template <class K, class V>
+std::vector<const std::pair<const K, V>*> sorted_by_key(const HashMap<K, V>& m) {
+  std::vector<const std::pair<const K, V>*> out;
+  out.reserve(m.size());
+  for (const auto& kv : m) out.push_back(&kv);
+  std::sort(out.begin(), out.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  return out;
+}
+
 struct Recorder::Impl {
   struct IntervalCounts {
     int64_t requests = 0, bytes = 0, cache_hits = 0, collapsed = 0, filtered = 0, held = 0, shed = 0;
@@ -75,9 +105,9 @@ struct Recorder::Impl {
 
   int64_t interval_ms;
   RunInfo info;
-  std::map<std::tuple<int64_t, std::string, std::string, int>, IntervalCounts> intervals;
-  std::map<std::tuple<std::string, std::string, std::string>, Histogram> histograms;
-  std::map<std::pair<std::string, int64_t>, Segment> segments;
+  HashMap<std::tuple<int64_t, std::string, std::string, int>, IntervalCounts> intervals;
+  HashMap<std::tuple<std::string, std::string, std::string>, Histogram> histograms;
+  HashMap<std::pair<std::string, int64_t>, Segment> segments;
   std::vector<FaultRecord> faults;
   struct InstanceCounts {
     int64_t requests = 0, errors = 0, no_answer = 0;
@@ -214,7 +244,8 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
     }
   }
 
-  for (const auto& [key, seg] : m.segments) {
+  for (const auto* entry : sorted_by_key(m.segments)) {
+    const auto& [key, seg] = *entry;
     const auto& [stream, number] = key;
     std::optional<int64_t> due;
     bool counted = true;  // when the stream's timeline is unknown
@@ -249,7 +280,8 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
     }
   }
 
-  for (const auto& [key, c] : m.intervals) {
+  for (const auto* entry : sorted_by_key(m.intervals)) {
+    const auto& [key, c] = *entry;
     const auto& [interval, tier, cls, st] = key;
     if (!intervals.run(id, interval, tier, cls, st, c.requests, c.bytes, c.cache_hits, c.collapsed, c.filtered,
                        c.held, c.shed)) {
@@ -257,7 +289,8 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
     }
   }
 
-  for (const auto& [key, h] : m.histograms) {
+  for (const auto* entry : sorted_by_key(m.histograms)) {
+    const auto& [key, h] = *entry;
     const auto& [name, cls, tier] = key;
     for (size_t b = 0; b < kBuckets; ++b) {
       std::optional<int64_t> le;

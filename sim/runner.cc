@@ -373,7 +373,7 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
     CoreLink link(scheduler, origin, store);
     link.start_ticks();
     const int64_t end_ms = start_ms + scenario.duration_s * 1000;
-    World world{scheduler, recorder, sent, scenario, link, start_ms, end_ms, World::timings_of(scenario)};
+    World world{scheduler, recorder, sent, scenario, link, start_ms, end_ms, World::timings_of(scenario), true};
     recorder.begin(run_info(scenario, options, "", start_ms));
     Fleet fleet;
     fleet.build(world, {&link}, options.viewer_groups_per_edge);
