@@ -20,6 +20,12 @@ constexpr int kPutAttemptsMax = 4;
 constexpr int kViewerAttemptsMax = 8;
 constexpr int64_t kCompactBodyBytes = 1024;
 
+// What a segment of `stream` weighs as packaged: its bitrate over its duration.
+double segment_bytes(const StreamSpec& stream) {
+  return static_cast<double>(stream.bitrate_kbps) * 1000.0 / 8.0 * static_cast<double>(stream.segment_duration_ms) /
+         1000.0;
+}
+
 std::string segment_target(const Scenario& s, const std::string& stream, int64_t n) {
   return "/live/" + s.event.id + "/" + stream + "/" + std::to_string(n) + ".m4s";
 }
@@ -180,10 +186,9 @@ void Packager::backfill(size_t i, int64_t n) {
   const StreamSpec& stream = w_.scenario.event.streams[i];
   auto plan = std::make_shared<Plan>();
   // Small: history only has to exist; its tag carries the size it stands for.
-  plan->size = static_cast<int64_t>(static_cast<double>(stream.bitrate_kbps) * 1000.0 / 8.0 *
-                                    static_cast<double>(stream.segment_duration_ms) / 1000.0);
+  plan->size = static_cast<int64_t>(segment_bytes(stream));
   std::string body = segment_tag(stream.id, n, spec_.id, plan->size);
-  body.append(filler(), 0, 1024);
+  body.append(filler(), 0, kCompactBodyBytes);
   BodyHasher hasher;
   hasher.update(body.data(), body.size());
   const Sha256 sha = hasher.finish().sha256;
@@ -248,9 +253,7 @@ void Packager::publish(size_t i, int64_t n) {
   plan->defects = join_defects(defects);
   plan->corrupt_transport = transport;
   if (const PipelineFault* slow = active_fault(PipelineFault::Kind::slow_upload, now)) plan->upload_ms = slow->upload_ms;
-  const int64_t size = std::max<int64_t>(
-      256, static_cast<int64_t>(static_cast<double>(stream.bitrate_kbps) * 1000.0 / 8.0 *
-                                static_cast<double>(stream.segment_duration_ms) / 1000.0 * size_jitter));
+  const int64_t size = std::max<int64_t>(256, static_cast<int64_t>(segment_bytes(stream) * size_jitter));
   plan->size = size;
   std::string body = segment_tag(stream.id, n, spec_.id, size);
   const std::string& f = filler();
@@ -327,16 +330,16 @@ void Packager::send_put(size_t i, int64_t n, std::shared_ptr<Plan> plan, int att
 // CDN node
 
 namespace {
-// One answered request at `tier`, weighted by the viewers it stands for.
+// One answered request at `tier`, standing for `weight` requests (viewers, alike nodes).
 RequestRecord request_record(int64_t at_ms, const std::string& tier, const CdnRequest& request,
-                             const CdnResult& result) {
+                             const CdnResult& result, int64_t weight) {
   RequestRecord rec;
   rec.at_ms = at_ms;
   rec.tier = tier;
   rec.request_class = request.request_class;
   rec.status = result.status;
-  rec.weight = request.weight;
-  rec.bytes = result.bytes * request.weight;
+  rec.weight = weight;
+  rec.bytes = result.bytes * weight;
   rec.cache_hit = result.cache_hit;
   rec.collapsed = result.collapsed;
   rec.filtered = result.filtered;
@@ -511,16 +514,13 @@ void CdnNode::lookup(const CdnRequest& request, Done done, bool held) {
         // (in proportion to the share that do not). Those miss and fill from upstream;
         // the rest hit.
         const int64_t fills = fills_for(it->second, request.weight);
-        CdnRequest part = request;
         if (fills > 0) {
-          part.weight = fills;
           CdnResult missed = r;
           missed.cache_hit = false;
-          record(part, missed);
+          record(request, missed, fills);
           fill_upstream(request, fills);
-          part.weight = request.weight - fills;
         }
-        if (part.weight > 0) record(part, r);
+        if (request.weight > fills) record(request, r, request.weight - fills);
         return done(r);
       }
       cache_.erase(it);
@@ -540,7 +540,6 @@ void CdnNode::lookup(const CdnRequest& request, Done done, bool held) {
   CdnRequest upstream = request;
   // Of the k caches a node stands for, as many as this request reaches miss and ask.
   upstream.weight = std::min(multiplicity_, request.weight);
-  upstream.from_alike_nodes = upstream.weight > 1;
   if (parent_) {
     parent_->get(upstream, [this, key, request](const CdnResult& r) { complete(key, r, r.ttl_ms); });
     return;
@@ -549,11 +548,8 @@ void CdnNode::lookup(const CdnRequest& request, Done done, bool held) {
   // waiters, each is recorded.
   auto answered = std::make_shared<bool>(false);
   for (int64_t m = 0; m < upstream.weight; ++m) {
-    LinkRequest lr;
-    lr.target = request.target;
-    if (request.request_class == "background") lr.headers.emplace_back("Live-Priority", "background");
     OriginLink* origin = origins_[static_cast<size_t>(m) % origins_.size()];
-    origin->send(std::move(lr), [this, key, request, sent = now, answered](LinkResponse resp) {
+    origin->send(origin_request(request), [this, key, request, sent = now, answered](LinkResponse resp) {
       CdnResult r = origin_result(request, resp, sent);
       if (!*answered) {
         *answered = true;
@@ -561,6 +557,13 @@ void CdnNode::lookup(const CdnRequest& request, Done done, bool held) {
       }
     });
   }
+}
+
+LinkRequest CdnNode::origin_request(const CdnRequest& request) {
+  LinkRequest lr;
+  lr.target = request.target;
+  if (request.request_class == "background") lr.headers.emplace_back("Live-Priority", "background");
+  return lr;
 }
 
 CdnResult CdnNode::origin_result(const CdnRequest& request, const LinkResponse& resp, int64_t sent) {
@@ -610,18 +613,14 @@ int64_t CdnNode::fills_for(Entry& e, int64_t weight) const {
 void CdnNode::fill_upstream(const CdnRequest& request, int64_t caches) {
   CdnRequest up = request;
   up.weight = caches;
-  up.from_alike_nodes = true;
   if (parent_) {
     parent_->get(up, [](const CdnResult&) {});
     return;
   }
+  const int64_t sent = w_.scheduler.now_ms();
   for (int64_t m = 0; m < caches; ++m) {
-    LinkRequest lr;
-    lr.target = request.target;
-    if (request.request_class == "background") lr.headers.emplace_back("Live-Priority", "background");
-    const int64_t sent = w_.scheduler.now_ms();
     origins_[static_cast<size_t>(fill_seq_++) % origins_.size()]->send(
-        std::move(lr), [this, request, sent](LinkResponse resp) { origin_result(request, resp, sent); });
+        origin_request(request), [this, request, sent](LinkResponse resp) { origin_result(request, resp, sent); });
   }
 }
 
@@ -647,19 +646,16 @@ void CdnNode::complete(const std::string& key, const CdnResult& result, int64_t 
     CdnResult r = result;
     r.cache_hit = false;
     r.filtered = false;
-    CdnRequest part = waiters[i].first;
-    const int64_t weight = part.weight;
-    const int64_t missed = std::min(misses_left, weight);
+    const CdnRequest& req = waiters[i].first;
+    const int64_t missed = std::min(misses_left, req.weight);
     misses_left -= missed;
     if (missed > 0) {
-      part.weight = missed;
       r.collapsed = false;
-      record(part, r);
+      record(req, r, missed);
     }
-    if (weight > missed) {
-      part.weight = weight - missed;
+    if (req.weight > missed) {
       r.collapsed = true;
-      record(part, r);
+      record(req, r, req.weight - missed);
     }
     r.collapsed = i > 0;
     waiters[i].second(r);
@@ -689,8 +685,8 @@ void CdnNode::store(const std::string& target, const CdnResult& result, int64_t 
   }
 }
 
-void CdnNode::record(const CdnRequest& request, const CdnResult& result) {
-  w_.recorder.request(request_record(w_.scheduler.now_ms(), tier_, request, result));
+void CdnNode::record(const CdnRequest& request, const CdnResult& result, int64_t weight) {
+  w_.recorder.request(request_record(w_.scheduler.now_ms(), tier_, request, result, weight));
 }
 
 // ---------------------------------------------------------------------------
@@ -817,7 +813,7 @@ void ViewerCohortActor::request(size_t g, size_t si, int64_t n, int attempt, int
     CdnResult outcome = r;
     outcome.collapsed = false;
     outcome.filtered = false;
-    w_.recorder.request(request_record(now, "viewer", req, outcome));
+    w_.recorder.request(request_record(now, "viewer", req, outcome, req.weight));
     w_.recorder.latency({"viewer_wait", req.request_class, "viewer", now - first_sent_ms, req.weight});
     if (req.number) {
       ViewerRecord v;

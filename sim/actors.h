@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "origin/core/config.h"
+#include "sim/key_hash.h"
 #include "sim/origin_link.h"
 #include "sim/results.h"
 #include "sim/rng.h"
@@ -44,14 +45,7 @@ class SentRegistry {
   std::string defects(const std::string& stream, int64_t n, const std::string& pipeline) const;
 
  private:
-  using Key = std::tuple<std::string, int64_t, std::string>;
-  struct KeyHash {
-    size_t operator()(const Key& k) const {
-      const size_t h = std::hash<std::string>{}(std::get<0>(k)) * 31 + std::hash<int64_t>{}(std::get<1>(k));
-      return h * 31 + std::hash<std::string>{}(std::get<2>(k));
-    }
-  };
-  std::unordered_map<Key, std::string, KeyHash> defects_;  // read per origin answer
+  std::unordered_map<std::tuple<std::string, int64_t, std::string>, std::string, KeyHash> defects_;  // read per origin answer
 };
 
 // The epoch-locked timeline of a scenario stream (the origin's defaults).
@@ -109,9 +103,6 @@ struct CdnRequest {
   std::optional<int64_t> number;
   std::string request_class = "live";  // live | dvr | background | other
   int64_t weight = 1;                   // viewers (or alike nodes) this request stands for
-  // Sent upstream by a node of multiplicity `weight` > 1: it stands for the same request
-  // from that many alike nodes, so a miss is one miss and weight - 1 collapsed.
-  bool from_alike_nodes = false;
 };
 
 struct CdnResult {
@@ -162,8 +153,10 @@ class CdnNode {
   void lookup(const CdnRequest& request, Done done, bool held);
   void fetch(const CdnRequest& request);
   void complete(const std::string& target, const CdnResult& result, int64_t ttl_ms);
+  static LinkRequest origin_request(const CdnRequest& request);
   CdnResult origin_result(const CdnRequest& request, const LinkResponse& resp, int64_t sent);  // and records it
-  void record(const CdnRequest& request, const CdnResult& result);
+  void record(const CdnRequest& request, const CdnResult& result) { record(request, result, request.weight); }
+  void record(const CdnRequest& request, const CdnResult& result, int64_t weight);
   std::optional<CdnResult> filter(const CdnRequest& request);
   void poll_timeline();
   void poll_feed();

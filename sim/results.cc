@@ -12,6 +12,7 @@
 #include "sim/results.h"
 
 #include "results/sqlite_util.h"
+#include "sim/key_hash.h"
 
 #include <sqlite3.h>
 
@@ -54,21 +55,8 @@ size_t bucket_of(int64_t ms) {
 // ---------------------------------------------------------------------------------------
 // Recorder
 
-// Hashes for the records' keys: the maps below are written to per request, and read in
-// key order only once, when the run is written (sorted_by_key).
-struct KeyHash {
-  static size_t mix(size_t h, size_t v) { return h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2)); }
-  template <class... T>
-  size_t operator()(const std::tuple<T...>& t) const {
-    size_t h = 0;
-    std::apply([&](const auto&... x) { ((h = mix(h, std::hash<std::decay_t<decltype(x)>>{}(x))), ...); }, t);
-    return h;
-  }
-  template <class A, class B>
-  size_t operator()(const std::pair<A, B>& p) const {
-    return mix(std::hash<A>{}(p.first), std::hash<B>{}(p.second));
-  }
-};
+// The maps below are written to per request, and read in key order only once, when the
+// run is written (sorted_by_key).
 template <class K, class V>
 using HashMap = std::unordered_map<K, V, KeyHash>;
 

@@ -5,9 +5,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
-#include <memory>
-#include <set>
 #include <utility>
 #include <vector>
 
