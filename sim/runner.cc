@@ -30,7 +30,9 @@
 #include "origin/store/memory_store.h"
 #include "sim/actors.h"
 #include "sim/core_link.h"
+#include "sim/delay_link.h"
 #include "sim/instance_link.h"
+#include "sim/origin_model.h"
 #include "sim/origin_side.h"
 #include "sim/realtime.h"
 #include "sim/results.h"
@@ -73,6 +75,7 @@ struct Fleet {
   std::vector<CdnNode*> edges;
   std::vector<std::unique_ptr<Packager>> packagers;
   std::vector<std::unique_ptr<ViewerCohortActor>> cohorts;
+  std::vector<std::unique_ptr<DelayLink>> networks;  // a top tier's round trip to each instance
 
   // `origins`: the way to each origin instance; the top tier's nodes, and the
   // packagers, are spread over them.
@@ -99,6 +102,13 @@ struct Fleet {
         // toward the origin it sends one request per real node, through the instance
         // that real node would use (j mod N).
         const int64_t k = t.multiplicity;
+        std::vector<OriginLink*> tier_origins = origins;
+        if (t.parent.empty() && t.origin_rtt_ms > 0) {
+          for (auto*& o : tier_origins) {
+            networks.push_back(std::make_unique<DelayLink>(w.scheduler, *o, t.origin_rtt_ms));
+            o = networks.back().get();
+          }
+        }
         for (int64_t i = 0; i < t.simulated_nodes(); ++i) {
           CdnNode* parent = nullptr;
           std::vector<OriginLink*> ups;
@@ -106,7 +116,9 @@ struct Fleet {
             const auto& ps = by_tier[t.parent];
             parent = ps[static_cast<size_t>(i) % ps.size()];
           } else {
-            for (int64_t m = 0; m < k; ++m) ups.push_back(origins[static_cast<size_t>(i * k + m) % origins.size()]);
+            for (int64_t m = 0; m < k; ++m) {
+              ups.push_back(tier_origins[static_cast<size_t>(i * k + m) % tier_origins.size()]);
+            }
           }
           nodes.push_back(std::make_unique<CdnNode>(w, t.name + "-" + std::to_string(i + 1), t.name, parent,
                                                     std::move(ups), k));
@@ -141,8 +153,10 @@ struct Fleet {
   }
 };
 
-// Admin actions and fault windows on the scheduler.
-void schedule_actions(World& w, OriginLink& origin, OriginSide* side) {
+// Admin actions and fault windows on the scheduler; `apply_fault` makes an origin
+// fault begin (true) or end (false).
+using ApplyFault = std::function<void(const OriginSpec::Fault&, bool begin)>;
+void schedule_actions(World& w, OriginLink& origin, ApplyFault apply_fault) {
   const Scenario& s = w.scenario;
   const std::string auth = "Bearer " + s.origin.admin_token;
   for (const auto& p : s.pipelines) {
@@ -156,21 +170,8 @@ void schedule_actions(World& w, OriginLink& origin, OriginSide* side) {
     const int64_t end = std::min(w.run_end_ms, start + f.duration_s * 1000);
     const bool kill = f.kind == OriginSpec::Fault::Kind::origin_kill;
     w.recorder.fault({kill ? "instance " + std::to_string(f.instance) : "store", fault_name(f.kind), start, end});
-    if (!side) continue;
-    w.scheduler.run_at(start, [side, f] {
-      switch (f.kind) {
-        case OriginSpec::Fault::Kind::store_slow: side->store_slow(f.delay_ms); break;
-        case OriginSpec::Fault::Kind::store_down: side->store_down(true); break;
-        case OriginSpec::Fault::Kind::origin_kill: side->kill(f.instance); break;
-      }
-    });
-    w.scheduler.run_at(end, [side, f] {
-      switch (f.kind) {
-        case OriginSpec::Fault::Kind::store_slow: side->store_slow(0); break;
-        case OriginSpec::Fault::Kind::store_down: side->store_down(false); break;
-        case OriginSpec::Fault::Kind::origin_kill: side->restart(f.instance); break;
-      }
-    });
+    w.scheduler.run_at(start, [apply_fault, f] { apply_fault(f, true); });
+    w.scheduler.run_at(end, [apply_fault, f] { apply_fault(f, false); });
   }
   const StreamConfig first = w.timing(0);
   for (const auto& m : s.markers) {
@@ -355,10 +356,6 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
     if (scenario.origin.mode != OriginSpec::Mode::in_process) {
       return make_error("virtual time needs origin.mode: in-process (the core runs on the virtual clock)");
     }
-    if (scenario.origin.store != OriginSpec::Store::memory) {
-      return make_error("virtual time runs one origin on the memory store: origin.store " +
-                        std::string(store_name(scenario.origin.store)) + " needs real time (drop --virtual)");
-    }
     auto config = scenario.effective_origin_config();
     if (!config) return config.error();
     // Virtual time starts at one fixed instant (on a segment boundary of every stream), not
@@ -368,16 +365,38 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
     for (const auto& st : scenario.event.streams) boundary_ms = std::lcm(boundary_ms, st.segment_duration_ms);
     const int64_t start_ms = (kVirtualEpochMs + boundary_ms - 1) / boundary_ms * boundary_ms;
     ManualScheduler scheduler(start_ms);
-    MemoryStore store;
-    Origin origin(scheduler.clock(), *config);
-    CoreLink link(scheduler, origin, store);
-    link.start_ticks();
     const int64_t end_ms = start_ms + scenario.duration_s * 1000;
+    // One instance on the memory store, without origin.model, is the ideal origin: the
+    // core alone, taking no time. Anything more is the deployment model.
+    const bool modelled = scenario.origin.model.given || scenario.origin.instances > 1 ||
+                          scenario.origin.store != OriginSpec::Store::memory || !scenario.origin.faults.empty();
+    MemoryStore store;
+    std::optional<Origin> origin;
+    std::optional<CoreLink> core;
+    std::unique_ptr<ModelledOrigin> cluster;
+    std::vector<std::unique_ptr<InstanceLink>> balanced;
+    std::vector<OriginLink*> origins;
+    if (modelled) {
+      cluster = std::make_unique<ModelledOrigin>(scheduler, scenario.origin, *config, scenario.seed);
+      for (size_t i = 0; i < static_cast<size_t>(scenario.origin.instances); ++i) {
+        balanced.push_back(std::make_unique<InstanceLink>(scheduler, recorder, cluster->instances(), i));
+        origins.push_back(balanced.back().get());
+      }
+      cluster->start_ticks();
+    } else {
+      origin.emplace(scheduler.clock(), *config);
+      core.emplace(scheduler, *origin, store);
+      core->start_ticks();
+      origins.push_back(&*core);
+    }
+    OriginLink& link = *origins.front();
     World world{scheduler, recorder, sent, scenario, link, start_ms, end_ms, World::timings_of(scenario), true};
     recorder.begin(run_info(scenario, options, "", start_ms));
     Fleet fleet;
-    fleet.build(world, {&link}, options.viewer_groups_per_edge);
-    schedule_actions(world, link, nullptr);
+    fleet.build(world, origins, options.viewer_groups_per_edge);
+    schedule_actions(world, link, [&](const OriginSpec::Fault& f, bool begin) {
+      if (cluster) cluster->apply(f, begin);
+    });
     fleet.start();
     for (int64_t t = start_ms; t < end_ms;) {
       t = std::min(end_ms, t + 10'000);
@@ -385,9 +404,11 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
       progress(t, start_ms, end_ms, false);
     }
     fleet.stop();
-    link.stop_ticks();
+    if (cluster) cluster->stop_ticks();
+    if (core) core->stop_ticks();
     scheduler.run_until(end_ms + options.settle_s * 1000);
     scrape_origin_metrics(link, recorder, [&](bool&) { scheduler.run_due(); });
+    if (cluster) cluster->record(recorder);
     progress(end_ms, start_ms, end_ms, true);
     auto id = recorder.write(options.db_path, scheduler.now_ms(), "completed");
     if (!id) return id.error();
@@ -398,6 +419,15 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
   }
 
   // Real time: the origin on real sockets.
+  if (scenario.origin.mode == OriginSpec::Mode::in_process) {
+    const bool kills = std::any_of(scenario.origin.faults.begin(), scenario.origin.faults.end(),
+                                   [](const auto& f) { return f.kind == OriginSpec::Fault::Kind::origin_kill; });
+    if (scenario.origin.instances > 1 || kills) {
+      return make_error(std::string("origin.mode in-process runs ") +
+                        (kills ? "origin-kill faults" : "several instances") +
+                        " in virtual time only (--virtual); in real time set origin.mode: child");
+    }
+  }
   const fs::path work_dir = fs::temp_directory_path() / ("liveorigin-run-" + std::to_string(::getpid()) + "-" +
                                                          std::to_string(SystemClock().now_ms()));
   fs::create_directories(work_dir);
@@ -459,7 +489,19 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
 
   Fleet fleet;
   fleet.build(world, origins, options.viewer_groups_per_edge);
-  schedule_actions(world, link, &side);
+  schedule_actions(world, link, [&side](const OriginSpec::Fault& f, bool begin) {
+    switch (f.kind) {
+      case OriginSpec::Fault::Kind::store_slow: side.store_slow(begin ? f.delay_ms : 0); break;
+      case OriginSpec::Fault::Kind::store_down: side.store_down(begin); break;
+      case OriginSpec::Fault::Kind::origin_kill:
+        if (begin) {
+          side.kill(f.instance);
+        } else {
+          side.restart(f.instance);
+        }
+        break;
+    }
+  });
   fleet.start();
 
   auto in_flight = [&] {

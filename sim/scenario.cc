@@ -38,6 +38,8 @@ constexpr int64_t kDayS = 86'400;
 constexpr int64_t kWeekS = 7 * kDayS;
 constexpr int64_t kMaxMs = int64_t{1} << 50;
 constexpr int64_t kMiB = int64_t{1} << 20;
+
+YAML::Node load_yaml(std::string_view text, std::string_view source);
 constexpr int64_t kGiB = int64_t{1} << 30;
 constexpr const char* kDefaultTemplate = "$Number$.m4s";
 
@@ -225,6 +227,83 @@ double upper(const Distribution& d) {
 }
 
 // ---------------------------------------------------------------------------------------
+// The performance model of virtual time (origin.model, and the calibration file).
+
+// The `instance` and `store` maps over a base model: a key that is absent keeps the
+// base's value (the defaults, or the calibration file's).
+OriginModel::Instance parse_model_instance(const YAML::Node& node, const Location& where, OriginModel::Instance m) {
+  MapReader r(node, where);
+  m.workers = static_cast<int>(r.integer("workers", m.workers, 1, 4096));
+  m.service_ms = distribution(r, "service_ms", m.service_ms, 0, 60'000);
+  m.egress_gbps = r.number("egress_gbps", m.egress_gbps, 0.001, 100'000);
+  m.ingest_workers = static_cast<int>(r.integer("ingest_workers", m.ingest_workers, 0, 4096));
+  r.finish();
+  return m;
+}
+
+OriginModel::Store parse_model_store(const YAML::Node& node, const Location& where, OriginModel::Store m) {
+  MapReader r(node, where);
+  m.read_ms = distribution(r, "read_ms", m.read_ms, 0, 60'000);
+  m.write_ms = distribution(r, "write_ms", m.write_ms, 0, 60'000);
+  m.ops_per_s = r.number("ops_per_s", m.ops_per_s, 1, 1e12);
+  m.hot_cache_hit_ratio = r.number("hot_cache_hit_ratio", m.hot_cache_hit_ratio, 0, 1);
+  r.finish();
+  return m;
+}
+
+void parse_model_sections(MapReader& r, OriginModel& m) {
+  const YAML::Node inst = r.node("instance");
+  if (!inst.IsNull()) m.instance = parse_model_instance(inst, r.child("instance"), m.instance);
+  const YAML::Node store = r.node("store");
+  if (!store.IsNull()) m.store = parse_model_store(store, r.child("store"), m.store);
+}
+
+OriginModel parse_model(const YAML::Node& node, const Location& where, OriginModel base, std::string* where_out) {
+  MapReader r(node, where);
+  const YAML::Node cal = r.node("calibration");
+  if (!cal.IsNull()) {
+    const std::string c = yaml::scalar_string(cal, r.child("calibration"));
+    if (c.empty()) yaml::fail(cal, r.child("calibration"), "expected a file name, got ''");
+    std::filesystem::path p(c);
+    if (p.is_relative()) p = std::filesystem::path(where.source).parent_path() / p;
+    base.calibration_path = p.lexically_normal().string();
+    const YAML::Mark mk = cal.Mark();
+    if (where_out) *where_out = where.source + ":" + std::to_string(mk.line + 1) + ":" + std::to_string(mk.column + 1);
+  }
+  parse_model_sections(r, base);
+  r.finish();
+  return base;
+}
+
+// A calibration file (what `liveorigin calibrate` writes): {name, source, measured_on,
+// instance: {...}, stores: {memory|sqlite|redis|redis-cluster: {...}}}; the store
+// section that applies is the scenario's origin.store.
+OriginModel parse_calibration_document(std::string_view text, std::string_view source, OriginSpec::Store store) {
+  const YAML::Node root = load_yaml(text, source);
+  const Location top{std::string(source), ""};
+  MapReader r(root, top);
+  OriginModel m;
+  m.calibration_name = r.string("name", std::filesystem::path(std::string(source)).stem().string());
+  (void)r.string("source", std::string());
+  (void)r.string("measured_on", std::string());
+  const YAML::Node inst = r.node("instance");
+  if (!inst.IsNull()) m.instance = parse_model_instance(inst, r.child("instance"), m.instance);
+  const YAML::Node stores = r.node("stores");
+  if (!stores.IsNull()) {
+    MapReader sr(stores, r.child("stores"));
+    for (const char* kind : {"memory", "sqlite", "redis", "redis-cluster"}) {
+      const YAML::Node one = sr.node(kind);
+      if (one.IsNull()) continue;
+      const OriginModel::Store parsed = parse_model_store(one, sr.child(kind), m.store);  // every kind is checked
+      if (kind == std::string_view(store_name(store))) m.store = parsed;
+    }
+    sr.finish();
+  }
+  r.finish();
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------
 // Sections.
 
 OriginSpec parse_origin(const YAML::Node& node, const Location& where, int64_t run_s) {
@@ -307,9 +386,8 @@ OriginSpec parse_origin(const YAML::Node& node, const Location& where, int64_t r
   }
   const bool shared = o.store == OriginSpec::Store::redis || o.store == OriginSpec::Store::redis_cluster;
   if (o.instances > 1) {
-    if (in_process) {
-      yaml::fail(instances, r.child("instances"), "several instances are child processes: set origin.mode: child");
-    }
+    // In-process, several instances exist in virtual time only (run_scenario says so in
+    // real time): each the real core, behind origin.model.
     if (!shared) {
       yaml::fail(instances, r.child("instances"),
                  "several instances share their state through the store: set origin.store: redis or redis-cluster");
@@ -336,7 +414,6 @@ OriginSpec parse_origin(const YAML::Node& node, const Location& where, int64_t r
       }
       const YAML::Node instance = only_if(f, "instance", kill, "only for kind origin-kill");
       if (kill) {
-        if (in_process) yaml::fail(f.node("kind"), f.child("kind"), "an instance killed is a child process: set origin.mode: child");
         of.instance = static_cast<int>(f.integer("instance", 1, 1, o.instances));
       } else if (!in_process && !shared) {
         yaml::fail(f.node("kind"), f.child("kind"),
@@ -346,6 +423,11 @@ OriginSpec parse_origin(const YAML::Node& node, const Location& where, int64_t r
       f.finish();
       o.faults.push_back(of);
     }
+  }
+  const YAML::Node model = only_if(r, "model", in_process, "only for mode in-process (virtual time models the core's instances and store)");
+  if (!model.IsNull()) {
+    o.model = parse_model(model, r.child("model"), o.model, &o.model_where);
+    o.model.given = true;
   }
   r.finish();
   return o;
@@ -494,6 +576,8 @@ CdnSpec parse_cdn(const YAML::Node& node, const Location& where) {
       if (t.parent == "origin") t.parent.clear();
       parent_nodes.emplace(t.name, tr.node("parent"));
       t.multiplicity = tr.integer("multiplicity", 1, 1, t.nodes);
+      const YAML::Node rtt = only_if(tr, "origin_rtt_ms", t.parent.empty(), "only for a tier whose parent is the origin");
+      if (!rtt.IsNull()) t.origin_rtt_ms = tr.integer("origin_rtt_ms", 0, 0, 10'000);
       if (t.nodes % t.multiplicity != 0) {
         yaml::fail(value["multiplicity"], keyed(at, "multiplicity"),
                    "must divide nodes (" + std::to_string(t.nodes) + "): each simulated node stands for the same number "
@@ -960,7 +1044,25 @@ Result<Scenario> load_scenario(const std::string& path) {
   std::string text;
   if (auto e = read_file(path, text)) return make_error(path + ": cannot read: " + *e);
   auto s = parse_scenario(text, path);
-  if (!s || s->origin.config_path.empty()) return s;
+  if (!s) return s;
+  if (!s->origin.model.calibration_path.empty()) {
+    // The calibration file first, then the scenario's own origin.model keys over it.
+    const std::string& cal_path = s->origin.model.calibration_path;
+    std::string cal_text;
+    if (auto e = read_file(cal_path, cal_text)) {
+      return make_error(s->origin.model_where + ": origin.model.calibration: cannot read " + cal_path + ": " + *e);
+    }
+    auto model = yaml::parse_document<OriginModel>([&] {
+      OriginModel m = parse_calibration_document(cal_text, cal_path, s->origin.store);
+      const YAML::Node root = load_yaml(text, path);
+      return parse_model(root["origin"]["model"], Location{path, "origin.model"}, m, nullptr);
+    });
+    if (!model) return model.error();
+    const std::string name = model->calibration_name;
+    s->origin.model = *model;
+    s->origin.model.calibration_name = name;
+  }
+  if (s->origin.config_path.empty()) return s;
   auto c = s->effective_origin_config();
   if (!c) {
     // The file's own error (file:line:col) is the useful part; say which scenario key led there.
@@ -999,6 +1101,18 @@ boost::json::value to_json(const Scenario& s) {
     origin["overload"] = nullptr;
   }
   origin["instances"] = s.origin.instances;
+  const OriginModel& m = s.origin.model;
+  origin["model"] = boost::json::object{
+      {"calibration", m.calibration_path},
+      {"calibration_name", m.calibration_name},
+      {"instance", {{"workers", m.instance.workers},
+                    {"service_ms", dist_json(m.instance.service_ms)},
+                    {"egress_gbps", m.instance.egress_gbps},
+                    {"ingest_workers", m.instance.ingest_workers}}},
+      {"store", {{"read_ms", dist_json(m.store.read_ms)},
+                 {"write_ms", dist_json(m.store.write_ms)},
+                 {"ops_per_s", m.store.ops_per_s},
+                 {"hot_cache_hit_ratio", m.store.hot_cache_hit_ratio}}}};
   origin["store"] = store_name(s.origin.store);
   boost::json::array origin_faults;
   for (const auto& f : s.origin.faults) {
@@ -1047,7 +1161,8 @@ boost::json::value to_json(const Scenario& s) {
   boost::json::object tiers;
   for (const auto& t : s.cdn.tiers) {
     tiers[t.name] = boost::json::object{
-        {"nodes", t.nodes}, {"parent", t.parent.empty() ? "origin" : t.parent}, {"multiplicity", t.multiplicity}};
+        {"nodes", t.nodes}, {"parent", t.parent.empty() ? "origin" : t.parent}, {"multiplicity", t.multiplicity},
+        {"origin_rtt_ms", t.origin_rtt_ms}};
   }
   const CdnFeatures& f = s.cdn.features;
   boost::json::object viewers;

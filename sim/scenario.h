@@ -94,6 +94,36 @@ struct EventSpec {
   // scenario keys: put them in the origin config file when they matter.
 };
 
+// How an origin instance and the store perform, for virtual time (the core's logic
+// runs for real there, but nothing takes time without this): an instance serves
+// `workers` requests at once, each for a service time, and sends bodies at
+// `egress_gbps`; the store, shared by the instances, completes `ops_per_s` operations
+// a second at most, each after a read or write latency, and an instance answers
+// `hot_cache_hit_ratio` of its reads from its hot cache without the store. Real time
+// measures the real thing and ignores this. `liveorigin calibrate` writes these keys,
+// from measured runs, into a file that `origin.model.calibration` names.
+struct OriginModel {
+  struct Instance {
+    int workers = 2;
+    Distribution service_ms{Distribution::Kind::lognormal, 0.05, 0.5};
+    double egress_gbps = 10;
+    // Workers of their own for PUTs and admin requests, as `ingest_listen` gives the
+    // server (one thread); 0: they queue behind GETs for the same workers.
+    int ingest_workers = 0;
+  };
+  struct Store {
+    Distribution read_ms{Distribution::Kind::lognormal, 0.3, 2};
+    Distribution write_ms{Distribution::Kind::lognormal, 0.5, 3};
+    double ops_per_s = 100'000;
+    double hot_cache_hit_ratio = 0.9;
+  };
+  Instance instance;
+  Store store;
+  bool given = false;            // the scenario has origin.model (else: see run_scenario)
+  std::string calibration_path;  // resolved; empty: the defaults above
+  std::string calibration_name;  // the calibration file's `name`, for reports
+};
+
 struct OriginSpec {
   enum class Mode { in_process, child, external };
   Mode mode = Mode::in_process;
@@ -126,6 +156,9 @@ struct OriginSpec {
     int instance = 1;      // origin-kill: which one, from 1
   };
   std::vector<Fault> faults;
+  // Virtual time: each instance is the real core behind this performance model.
+  OriginModel model;
+  std::string model_where;  // "file:line:col" of `origin.model.calibration`, for load_scenario
 };
 
 const char* store_name(OriginSpec::Store store);  // memory, sqlite, redis, redis-cluster
@@ -139,6 +172,9 @@ struct CdnTier {
   // many alike nodes under the same parent (docs/simulation.md, aggregation).
   int64_t multiplicity = 1;
   int64_t simulated_nodes() const { return nodes / multiplicity; }
+  // The round trip between a node of a tier without a parent and the origin: half of it
+  // before the origin sees the request, half after it answers.
+  int64_t origin_rtt_ms = 0;
 };
 
 struct CdnFeatures {
