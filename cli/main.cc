@@ -1,5 +1,5 @@
 // liveorigin: one program, several commands: serve, check-config, run, validate,
-// report, gate. The only file that knows every module: each command's work is done
+// report, gate, calibrate. The only file that knows every module: each command's work is done
 // beside the module it drives (origin/http/serve_command.h, sim/runner.h,
 // reports/commands.h); `run` joins the harness and the reports here. Exit codes of
 // run, report and gate (docs/reports.md): 0 pass, 1 a gate failed or a regression
@@ -22,6 +22,7 @@
 #include "reports/gates.h"
 #include "reports/report.h"
 #include "reports/results_db.h"
+#include "sim/calibration.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
@@ -105,6 +106,21 @@ int main(int argc, char** argv) {
   std::string validate_path;
   validate_scenario->add_option("scenario", validate_path, "Scenario file (YAML)")->required();
 
+  auto* calibrate_cmd = app.add_subcommand(
+      "calibrate", "Derive the virtual-time origin model from measured runs into a calibration file (exit 0, or 2 on bad input)");
+  sim::CalibrateArgs calibrate_args;
+  calibrate_cmd->add_option("--bench", calibrate_args.bench, "scripts/bench's results.json")
+      ->required()
+      ->check(CLI::ExistingFile);
+  calibrate_cmd->add_option("--run", calibrate_args.run_db,
+                            "A realtime run's results database: its hot cache's hit ratio")
+      ->check(CLI::ExistingFile);
+  calibrate_cmd->add_option("--run-id", calibrate_args.run_id, "The run in --run (default: the latest)")
+      ->check(CLI::PositiveNumber);
+  calibrate_cmd->add_option("-o,--out", calibrate_args.out, "The calibration file to write (YAML)")->required();
+  calibrate_cmd->add_option("--name", calibrate_args.name,
+                            "The calibration's name, as reports show it (default: bench <commit> <date>)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -161,6 +177,7 @@ int main(int argc, char** argv) {
   }
   if (*report_cmd) return reports::report_command(report_args);
   if (*gate_cmd) return reports::gate_command(gate_args);
+  if (*calibrate_cmd) return sim::calibrate_command(calibrate_args, std::cout, std::cerr);
   if (*validate_scenario) return sim::validate_scenario_file(validate_path, std::cout, std::cerr);
 
   if (*serve_cmd) return serve_command(serve_args);

@@ -124,6 +124,30 @@ std::map<std::string, int64_t> Report::served_by_pipeline() const {
   return out;
 }
 
+// What runs.parameters_json says of the origin model (sim/runner.cc writes it).
+static std::string describe_origin_model(const std::string& parameters_json) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(parameters_json, ec);
+  const json::object* params = ec ? nullptr : v.if_object();
+  const json::value* m = params ? params->if_contains("origin_model") : nullptr;
+  if (!m || !m->is_object()) return "";
+  const json::object& o = m->as_object();
+  auto text = [&](const char* key) {
+    const json::value* x = o.if_contains(key);
+    return x && x->is_string() ? std::string(x->as_string()) : std::string();
+  };
+  const json::value* n = o.if_contains("instances");
+  const int64_t instances = n && n->is_int64() ? n->as_int64() : 1;
+  std::string out = std::to_string(instances) + (instances == 1 ? " instance, " : " instances, ") + text("store") +
+                    " store, ";
+  const std::string name = text("calibration");
+  const std::string file = text("calibration_file");
+  if (name.empty() && file.empty()) return out + "model defaults (no calibration)";
+  out += "calibration \"" + (name.empty() ? file : name) + "\"";
+  if (!file.empty() && !name.empty()) out += " (" + file + ")";
+  return out;
+}
+
 Result<Report> collect_report(const ResultsDb& db, int64_t run) {
   Report rep;
   try {
@@ -145,6 +169,7 @@ Result<Report> collect_report(const ResultsDb& db, int64_t run) {
     rr.origin_mode = r[7].text();
     rr.origin_url = r[8].text();
     rr.parameters_json = r[9].text();
+    rr.origin_model = describe_origin_model(rr.parameters_json);
     rr.interval_ms = std::max<int64_t>(1, r[10].integer(1000));
     rr.started_ms = r[11].integer();
     rr.ended_ms = r[12].integer();
@@ -649,6 +674,7 @@ json::value report_json(const Report& r) {
       {"version", run.version},
       {"mode", run.mode},
       {"origin_mode", run.origin_mode},
+      {"origin_model", run.origin_model.empty() ? json::value(nullptr) : json::value(run.origin_model)},
       {"origin_url", run.origin_url},
       {"status", run.status},
       {"started_ms", run.started_ms},
@@ -963,6 +989,7 @@ std::string render_markdown(const Report& r) {
     << run.origin_mode << (run.origin_url.empty() ? "" : " " + md_escape(run.origin_url)) << " · "
     << format_iso8601_ms(run.started_ms) << " · " << format_number(run.duration_s()) << " s · " << md_escape(run.status)
     << "\n\n";
+  if (!run.origin_model.empty()) m << "origin model: " << md_escape(run.origin_model) << "\n\n";
   if (!run.description.empty()) {
     // The story's first paragraph (its title); the rest is in report.html.
     std::istringstream d(run.description);

@@ -35,6 +35,9 @@ struct RunRecord {
   std::string origin_mode;  // in-process | child | external
   std::string origin_url;
   std::string parameters_json;
+  // Virtual time with the deployment model: "8 instances, redis store, calibration
+  // \"bench box\" (calibration/box.yaml)"; "" otherwise.
+  std::string origin_model;
   int64_t interval_ms = 1000;
   int64_t started_ms = 0;
   int64_t ended_ms = 0;

@@ -463,6 +463,7 @@ std::string run_meta(const Report& r) {
     << "</b>" << (run.origin_url.empty() ? "" : " " + escape(run.origin_url)) << " · started "
     << escape(format_iso8601_ms(run.started_ms)) << " · " << fmt(run.duration_s(), 1) << " s · "
     << escape(run.status) << "</p>\n";
+  if (!run.origin_model.empty()) m << "<p class=\"meta\">origin model: " << escape(run.origin_model) << "</p>\n";
   m << "<p class=\"meta\">scenario sha-256 <code>" << escape(run.scenario_hash.substr(0, 16))
     << "…</code> · results <code>" << escape(run.db_path) << "</code></p>\n";
   return m.str();

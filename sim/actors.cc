@@ -148,7 +148,13 @@ struct Packager::Plan {
 };
 
 Packager::Packager(World& world, OriginLink& origin, const PipelineSpec& spec)
-    : w_(world), origin_(origin), spec_(spec), rng_(world.scenario.seed, "packager/" + spec.id) {}
+    : w_(world), origin_(origin), spec_(spec) {}
+
+Rng Packager::segment_rng(size_t i, int64_t n, std::string_view what) const {
+  const int64_t k = n - live_edge(w_.timing(i), w_.run_start_ms);
+  return Rng(w_.scenario.seed, "packager/" + spec_.id + "/" + w_.scenario.event.streams[i].id + "/" +
+                                   std::to_string(k) + "/" + std::string(what));
+}
 
 const PipelineFault* Packager::active_fault(PipelineFault::Kind kind, int64_t at_ms) const {
   const int64_t t = at_ms - w_.run_start_ms;
@@ -201,7 +207,7 @@ void Packager::backfill(size_t i, int64_t n) {
 void Packager::schedule(size_t i, int64_t n) {
   if (stopped_) return;
   const StreamConfig& sc = w_.timing(i);
-  const int64_t latency = std::max<int64_t>(0, rng_.sample_ms(spec_.publish_latency_ms));
+  const int64_t latency = std::max<int64_t>(0, segment_rng(i, n, "latency").sample_ms(spec_.publish_latency_ms));
   // Every segment due before the end is published, even if its PUT lands after it.
   if (avail_ms(sc, n) >= w_.run_end_ms) return;
   const int64_t at = avail_ms(sc, n) + latency;
@@ -228,19 +234,20 @@ void Packager::publish(size_t i, int64_t n) {
     if (target) *target = std::max(*target, burst->probability);
   }
   // Draw every kind each time so a rate change in one kind does not shift the others.
-  const bool missing = rng_.chance(rates.missing_segment);
-  const bool late = rng_.chance(rates.late_segment);
+  Rng rng = segment_rng(i, n, "defects");
+  const bool missing = rng.chance(rates.missing_segment);
+  const bool late = rng.chance(rates.late_segment);
   std::vector<std::string> defects;
-  const bool samples = rng_.chance(rates.missing_samples);
-  const int64_t samples_n = rng_.uniform_int(1, 2000);
-  const bool frames = rng_.chance(rates.missing_frames);
-  const int64_t frames_n = rng_.uniform_int(1, 25);
-  const bool short_seg = rng_.chance(rates.short_segment);
-  const int64_t short_ms = rng_.uniform_int(40, 500);
-  const bool discontinuity = rng_.chance(rates.discontinuity);
-  const bool corrupt = rng_.chance(rates.corrupt);
-  const bool transport = rng_.chance(rates.transport_corruption);
-  const double size_jitter = 0.95 + 0.1 * rng_.uniform01();
+  const bool samples = rng.chance(rates.missing_samples);
+  const int64_t samples_n = rng.uniform_int(1, 2000);
+  const bool frames = rng.chance(rates.missing_frames);
+  const int64_t frames_n = rng.uniform_int(1, 25);
+  const bool short_seg = rng.chance(rates.short_segment);
+  const int64_t short_ms = rng.uniform_int(40, 500);
+  const bool discontinuity = rng.chance(rates.discontinuity);
+  const bool corrupt = rng.chance(rates.corrupt);
+  const bool transport = rng.chance(rates.transport_corruption);
+  const double size_jitter = 0.95 + 0.1 * rng.uniform01();
   if (missing) return;
   if (samples) defects.push_back("missing-samples=" + std::to_string(samples_n));
   if (frames) defects.push_back("missing-frames=" + std::to_string(frames_n));

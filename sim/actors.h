@@ -88,11 +88,16 @@ class Packager {
   void backfill(size_t stream_index, int64_t n);
   void send_put(size_t stream_index, int64_t n, std::shared_ptr<Plan> plan, int attempt);
   const PipelineFault* active_fault(PipelineFault::Kind kind, int64_t at_ms) const;
+  // The draws for one segment, keyed on its place in the run (segments after the live
+  // edge at the start), not on the order publications happen in: the k-th segment of
+  // a run then has the same latency and defects in virtual and in real time, whatever
+  // order the streams' timers fire in, so the two time models are compared on equal
+  // terms (docs/simulation.md "Fidelity").
+  Rng segment_rng(size_t stream_index, int64_t n, std::string_view what) const;
 
   World& w_;
   OriginLink& origin_;
   const PipelineSpec& spec_;
-  Rng rng_;
   bool stopped_ = false;
   int64_t puts_ = 0;
 };

@@ -253,6 +253,13 @@ RunInfo run_info(const Scenario& s, const RunOptions& o, const std::string& orig
   info.origin_url = origin_url;
   boost::json::object params{{"seed", s.seed}, {"duration_s", s.duration_s}, {"interval_ms", s.interval_ms},
                              {"viewer_groups_per_edge", o.viewer_groups_per_edge}};
+  if (o.virtual_time && uses_origin_model(s)) {
+    const OriginModel& m = s.origin.model;
+    params["origin_model"] = boost::json::object{{"instances", s.origin.instances},
+                                                 {"store", store_name(s.origin.store)},
+                                                 {"calibration", m.calibration_name},
+                                                 {"calibration_file", m.calibration_path}};
+  }
   info.parameters_json = boost::json::serialize(params);
   info.started_ms = started_ms;
   info.backfill_s = s.event.backfill_s;
@@ -368,8 +375,7 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
     const int64_t end_ms = start_ms + scenario.duration_s * 1000;
     // One instance on the memory store, without origin.model, is the ideal origin: the
     // core alone, taking no time. Anything more is the deployment model.
-    const bool modelled = scenario.origin.model.given || scenario.origin.instances > 1 ||
-                          scenario.origin.store != OriginSpec::Store::memory || !scenario.origin.faults.empty();
+    const bool modelled = uses_origin_model(scenario);
     MemoryStore store;
     std::optional<Origin> origin;
     std::optional<CoreLink> core;

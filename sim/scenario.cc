@@ -951,6 +951,11 @@ const char* store_name(OriginSpec::Store store) {
   return "memory";
 }
 
+bool uses_origin_model(const Scenario& s) {
+  return s.origin.model.given || s.origin.instances > 1 || s.origin.store != OriginSpec::Store::memory ||
+         !s.origin.faults.empty();
+}
+
 const char* fault_name(OriginSpec::Fault::Kind kind) {
   switch (kind) {
     case OriginSpec::Fault::Kind::store_slow: return "store-slow";
@@ -1038,6 +1043,10 @@ Result<OriginConfig> Scenario::effective_origin_config() const {
 
 Result<Scenario> parse_scenario(std::string_view text, std::string_view source) {
   return yaml::parse_document<Scenario>([&] { return parse_document(text, source); });
+}
+
+Result<OriginModel> parse_calibration(std::string_view text, std::string_view source, OriginSpec::Store store) {
+  return yaml::parse_document<OriginModel>([&] { return parse_calibration_document(text, source, store); });
 }
 
 Result<Scenario> load_scenario(const std::string& path) {

@@ -267,6 +267,13 @@ struct Scenario {
 // parse_scenario does no file I/O; load_scenario reads the file, parses it and, when
 // `origin.config` is set, checks that file (it parses, defines the scenario's event with
 // the same pipelines and streams, and accepts the scenario's tokens).
+// Whether virtual time runs the deployment model (sim/origin_model.h) rather than the
+// ideal origin: one instance on the memory store, without origin.model and faults, is
+// the core alone, taking no time; anything more is the model.
+bool uses_origin_model(const Scenario& s);
+
+// A calibration file's model for one store kind (errors: "source:line:col: key: ...").
+Result<OriginModel> parse_calibration(std::string_view text, std::string_view source, OriginSpec::Store store);
 Result<Scenario> parse_scenario(std::string_view text, std::string_view source);
 Result<Scenario> load_scenario(const std::string& path);
 

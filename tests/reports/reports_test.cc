@@ -282,6 +282,32 @@ TEST(Report, JsonMarkdownAndJUnitOfARunWithFailingGates) {
 }
 
 // A baseline catches request collapsing switched off, and passes an unchanged rerun.
+// A plan rests on its calibration: every report of a modelled run names it; an ideal
+// origin's report has no such line.
+TEST(Report, AModelledRunNamesItsInstancesStoreAndCalibration) {
+  Scratch dir("model");
+  write_text(dir / "box.yaml", "name: ci box\ninstance: {workers: 3}\n");
+  std::string text = read_text(kScenario);
+  const size_t at = text.find("\ngates:\n");
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at, "\norigin:\n  instances: 2\n  store: redis\n  model: {calibration: box.yaml}\n");
+  write_text(dir / "modelled.yaml", text);
+  const int64_t id = run(load(dir / "modelled.yaml"), dir / "results.db");
+  const int64_t ideal = run(load(kScenario), dir / "results.db");
+  const ResultsDb db = open(dir / "results.db");
+  const Report rep = collect(db, id);
+  const std::string expected = "2 instances, redis store, calibration \"ci box\" (" + (dir / "box.yaml").string() + ")";
+  EXPECT_EQ(rep.run.origin_model, expected);
+  auto written = write_reports(rep, (dir / "out").string());
+  ASSERT_TRUE(written) << written.error().message;
+  EXPECT_EQ(json::value_to<std::string>(json::parse(read_text(written->json)).at("run").at("origin_model")), expected);
+  EXPECT_NE(read_text(written->markdown).find("origin model: 2 instances, redis store, calibration"), std::string::npos);
+  EXPECT_NE(read_text(written->html).find("origin model: 2 instances, redis store, calibration &quot;ci box&quot;"),
+            std::string::npos);
+  const Report plain = collect(db, ideal);
+  EXPECT_EQ(plain.run.origin_model, "");
+}
+
 TEST(Baseline, CatchesCollapsingDisabledAndPassesAnUnchangedRerun) {
   Scratch dir("baseline");
   const fs::path dbp = dir / "results.db";
