@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--report-dir", report_dir,
                       "Where to write report.html, report.md, report.json and junit.xml (default: out/<scenario>-run<ID>)");
   run_cmd->add_flag("--no-report", no_report, "Evaluate the gates but write no report files");
+  std::vector<std::string> run_sets;
+  run_cmd->add_option("--set", run_sets, "Override a scenario key: --set viewers.live.count=5000 (repeatable)")
+      ->allow_extra_args(false);
 
   auto* report_cmd = app.add_subcommand(
       "report", "Write report.html, report.md, report.json and junit.xml for a recorded run (exit 0, or 2 on bad input)");
@@ -115,7 +118,16 @@ int main(int argc, char** argv) {
   }
 
   if (*run_cmd) {
-    auto scenario = sim::load_scenario(run_path);
+    std::vector<sim::Override> overrides;
+    for (const auto& text : run_sets) {
+      auto o = sim::parse_override(text);
+      if (!o) {
+        std::cerr << o.error().message << "\n";
+        return kInputError;
+      }
+      overrides.push_back(*o);
+    }
+    auto scenario = sim::load_scenario(run_path, overrides);
     if (!scenario) {
       std::cerr << scenario.error().message << "\n";
       return 2;

@@ -18,6 +18,7 @@
 #include "origin/core/config.h"
 #include "origin/core/result.h"
 #include "results/gate_spec.h"
+#include "sim/scenario_overrides.h"
 
 namespace liveorigin::sim {
 
@@ -251,6 +252,8 @@ struct Scenario {
   std::vector<MarkerAction> markers;
   std::vector<InvalidationAction> invalidations;
   std::vector<Gate> gates;
+  // The --set overrides the scenario was read with, in order (recorded with the run).
+  std::vector<Override> overrides;
 
   // The origin config for in-process/child modes when `origin.config_path` is empty:
   // the event, with the scenario's tokens.
@@ -267,8 +270,11 @@ struct Scenario {
 // parse_scenario does no file I/O; load_scenario reads the file, parses it and, when
 // `origin.config` is set, checks that file (it parses, defines the scenario's event with
 // the same pipelines and streams, and accepts the scenario's tokens).
-Result<Scenario> parse_scenario(std::string_view text, std::string_view source);
-Result<Scenario> load_scenario(const std::string& path);
+// With `overrides` (--set), each is put into the YAML tree before it is read, so the
+// same checks apply to it; errors then name the override (scenario_overrides.h).
+Result<Scenario> parse_scenario(std::string_view text, std::string_view source,
+                                std::span<const Override> overrides = {});
+Result<Scenario> load_scenario(const std::string& path, std::span<const Override> overrides = {});
 
 // `liveorigin validate FILE`: prints "FILE: ok (N pipelines, M tiers, K viewers)" to `out`
 // and returns 0, or prints the error to `err` and returns 1.

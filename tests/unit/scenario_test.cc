@@ -506,7 +506,7 @@ TEST(ScenarioDistribution, BadParametersNameTheParameter) {
 TEST(ScenarioErrors, UnknownKeysAnywhere) {
   expect_errors({
       {"seeds: 3\n", "t.yaml:1:1: seeds: unknown key (expected one of: cdn, description, duration_s, event, gates, interval_ms, invalidations, markers, name, origin, pipelines, seed, viewers)"},
-      {"origin: {mode: child, thread: 2}\n", "t.yaml:1:23: origin.thread: unknown key (expected one of: admin_token, config, create_event, faults, ingest_token, instances, mode, overload, storage_faults, store, threads, url)"},
+      {"origin: {mode: child, thread: 2}\n", "t.yaml:1:23: origin.thread: unknown key (expected one of: admin_token, config, create_event, faults, ingest_token, instances, mode, model, overload, storage_faults, store, threads, url)"},
       {"event: {streams: {v: {bitrate: 5}}}\n", "t.yaml:1:23: event.streams.v.bitrate: unknown key (expected one of: bitrate_kbps, content_type, segment_duration_ms)"},
       {"pipelines:\n  a:\n    defects: {corupt: 0.1}\n", "t.yaml:3:15: pipelines.a.defects.corupt: unknown key (expected one of: corrupt, discontinuity, late_segment, late_segment_ms, missing_frames, missing_samples, missing_segment, short_segment, transport_corruption)"},
       {"cdn: {features: {collapse: false}}\n", "t.yaml:1:18: cdn.features.collapse: unknown key (expected one of: cache, collapsing, feed_interval_ms, filtering, fixed_retry_ms, hold, invalidation_feed, retry_after_hint, timeline_interval_ms)"},
@@ -666,8 +666,8 @@ TEST(ScenarioErrors, OriginModes) {
       {"origin:\n  faults:\n    - {kind: store-down, at_s: 1, delay_ms: 5}\n", "t.yaml:3:45: origin.faults[0].delay_ms: only for kind store-slow"},
       {"origin:\n  storage_faults:\n    - {kind: slow, at_s: 1}\n", "t.yaml:3:5: origin.storage_faults: is now origin.faults (kinds store-slow, store-down, origin-kill)"},
       {"origin: {mode: child, instances: 3}\n", "t.yaml:1:34: origin.instances: several instances share their state through the store: set origin.store: redis or redis-cluster"},
-      {"origin: {instances: 2, store: redis}\n", "t.yaml:1:21: origin.instances: several instances are child processes: set origin.mode: child"},
-      {"origin:\n  faults:\n    - {kind: origin-kill, at_s: 1}\n", "t.yaml:3:14: origin.faults[0].kind: an instance killed is a child process: set origin.mode: child"},
+      // Several in-process instances and their kills are virtual time's (origin.model); real time refuses them when it runs.
+      {"origin: {mode: child, model: {}}\n", "t.yaml:1:30: origin.model: only for mode in-process (virtual time models the core's instances and store)"},
       {"origin:\n  mode: child\n  instances: 2\n  store: redis\n  faults:\n    - {kind: origin-kill, at_s: 1, instance: 3}\n", "t.yaml:6:46: origin.faults[0].instance: expected an integer in [1, 2], got '3'"},
       {"origin: {store: floppy}\n", "t.yaml:1:17: origin.store: expected one of memory, sqlite, redis, redis-cluster, got 'floppy'"},
       {"origin: {ingest_token: ''}\n", "t.yaml:1:24: origin.ingest_token: expected a non-empty token of printable ASCII"},
