@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "origin/core/timing.h"
+#include "reports/html_page.h"
 #include "reports/report.h"
 #include "reports/svg.h"
 
@@ -663,6 +664,12 @@ std::string footer(const std::string& what) {
 }
 
 }  // namespace
+
+std::string html_page_head(const std::string& title) { return page_head(title); }
+std::string html_figure(const std::string& caption, const std::string& note, const std::string& chart) {
+  return figure(caption, note, chart);
+}
+std::string html_footer(const std::string& what) { return footer(what); }
 
 std::string render_html(const Report& r) {
   const RunRecord& run = r.run;
