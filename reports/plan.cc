@@ -79,20 +79,6 @@ std::vector<std::optional<double>> point_values(const ResultsDb& db, int64_t run
   };
 }
 
-// The run's --set overrides as parameters_json records them ("key=value" strings).
-std::vector<std::string> recorded_overrides(const std::string& parameters_json) {
-  std::vector<std::string> out;
-  boost::system::error_code ec;
-  const json::value v = json::parse(parameters_json, ec);
-  if (ec || !v.is_object()) return out;
-  const json::value* o = v.as_object().if_contains("overrides");
-  if (!o || !o->is_array()) return out;
-  for (const auto& x : o->as_array()) {
-    if (x.is_string()) out.emplace_back(x.as_string());
-  }
-  return out;
-}
-
 std::string gates_text(const ResultsDb& db, int64_t run, const std::string& scenario_text, const std::string& name) {
   auto scenario = results::read_recorded_scenario(scenario_text, name + ".yaml");
   if (!scenario) return "not read";

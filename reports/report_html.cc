@@ -464,6 +464,11 @@ std::string run_meta(const Report& r) {
     << "</b>" << (run.origin_url.empty() ? "" : " " + escape(run.origin_url)) << " · started "
     << escape(format_iso8601_ms(run.started_ms)) << " · " << fmt(run.duration_s(), 1) << " s · "
     << escape(run.status) << "</p>\n";
+  if (!run.overrides.empty()) {
+    m << "<p class=\"meta\">overrides";
+    for (const auto& o : run.overrides) m << " <code>--set " << escape(o) << "</code>";
+    m << "</p>\n";
+  }
   m << "<p class=\"meta\">scenario sha-256 <code>" << escape(run.scenario_hash.substr(0, 16))
     << "…</code> · results <code>" << escape(run.db_path) << "</code></p>\n";
   return m.str();

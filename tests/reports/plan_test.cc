@@ -116,6 +116,28 @@ TEST(PlanCli, BadInputIsRefusedNamingTheKeyAndTheReasonBeforeAnythingRuns) {
   EXPECT_FALSE(fs::exists(dir / "r.db"));
 }
 
+TEST(PlanCli, RunWithSetRecordsTheOverridesAndItsReportsShowThem) {
+  Scratch dir("plan-set");
+  write_text(dir / "s.yaml", kScenario);
+  const Ran r = cli({"run", (dir / "s.yaml").string(), "--virtual", "-q", "--db", (dir / "r.db").string(),
+                     "--report-dir", (dir / "rep").string(), "--set", "viewers.live.count=30", "--set",
+                     "origin.instances=2"},
+                    dir, "run");
+  ASSERT_EQ(r.code, 0) << r.all();
+  EXPECT_NE(r.out.find("viewers: 30;"), std::string::npos) << r.out;
+  const json::object rep = read_json(dir / "rep" / "report.json");
+  EXPECT_EQ(json::serialize(rep.at("run").at("overrides")), R"(["viewers.live.count=30","origin.instances=2"])");
+  EXPECT_NE(read_text(dir / "rep" / "report.md").find("overrides: `--set viewers.live.count=30` `--set origin.instances=2`"),
+            std::string::npos);
+  EXPECT_NE(read_text(dir / "rep" / "report.html").find("overrides <code>--set viewers.live.count=30</code>"),
+            std::string::npos);
+  // The scenario as run: the overrides' values, in parameters_json.
+  auto db = ResultsDb::open((dir / "r.db").string());
+  ASSERT_TRUE(db);
+  const json::object params = json::parse(db->rows("SELECT parameters_json FROM runs")[0][0].text()).as_object();
+  EXPECT_EQ(params.at("scenario").at("origin").at("instances").to_number<int64_t>(), 2);
+}
+
 TEST(PlanCli, PointsRunAsProcessesAndTheTableIsWhatTheirDatabasesSay) {
   Scratch dir("plan-run");
   write_text(dir / "s.yaml", kScenario);
