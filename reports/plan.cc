@@ -63,20 +63,24 @@ std::vector<std::optional<double>> point_values(const ResultsDb& db, int64_t run
   if (auto b = per_s(egress_bytes.value_or(0))) egress_gbps = *b * 8 / 1e9;
   std::optional<double> dvr_shed = metric("shed_ratio{class=dvr}");
   if (dvr_shed) *dvr_shed *= 100;
-  return {
-      metric("origin_requests_per_s"),
-      db.number("SELECT origin_requests_per_s_peak FROM run_metrics WHERE run_id = ?1", {run}),
-      egress_gbps,
-      per_s(model_counter("liveorigin_model_store_reads_total")),
-      per_s(model_counter("liveorigin_model_store_writes_total")),
-      histogram_percentile(db, run, "origin_service", "live", "*", 50),
-      histogram_percentile(db, run, "origin_service", "live", "*", 99),
-      metric("origin_get_latency_ms{p=99,class=live}"),
-      dvr_shed,
-      metric("defective_served_with_clean_available"),
-      metric("viewer_error_ratio"),
-      metric("viewer_missing_segments"),
+  const std::map<std::string, std::optional<double>> by_id = {
+      {"origin_requests_per_s", metric("origin_requests_per_s")},
+      {"origin_requests_per_s_peak",
+       db.number("SELECT origin_requests_per_s_peak FROM run_metrics WHERE run_id = ?1", {run})},
+      {"origin_egress_gbps", egress_gbps},
+      {"store_reads_per_s", per_s(model_counter("liveorigin_model_store_reads_total"))},
+      {"store_writes_per_s", per_s(model_counter("liveorigin_model_store_writes_total"))},
+      {"origin_service_p50_ms", histogram_percentile(db, run, "origin_service", "live", "*", 50)},
+      {"origin_service_p99_ms", histogram_percentile(db, run, "origin_service", "live", "*", 99)},
+      {"origin_get_p99_ms", metric("origin_get_latency_ms{p=99,class=live}")},
+      {"dvr_shed_pct", dvr_shed},
+      {"defective_served_with_clean_available", metric("defective_served_with_clean_available")},
+      {"viewer_error_ratio", metric("viewer_error_ratio")},
+      {"viewer_missing_segments", metric("viewer_missing_segments")},
   };
+  std::vector<std::optional<double>> out;
+  for (const auto& c : plan_columns()) out.push_back(by_id.at(c.id));
+  return out;
 }
 
 std::string gates_text(const ResultsDb& db, int64_t run, const std::string& scenario_text, const std::string& name) {
@@ -152,7 +156,7 @@ std::string condition_text(const Plan& plan) {
   return "live origin_service p99 <= " + format_number(plan.target_p99_ms) + " ms and no segment missed by viewers";
 }
 
-// Points where every swept key but `key` has the values of `point`.
+// Whether two points agree on every swept key but `key`.
 bool same_others(const Settings& a, const Settings& b, const std::string& key) {
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i].first != key && a[i].second != b[i].second) return false;
