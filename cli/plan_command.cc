@@ -1,14 +1,17 @@
 #include "cli/plan_command.h"
 
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "reports/gates.h"
 #include "reports/plan.h"
