@@ -25,6 +25,7 @@ namespace liveorigin {
 namespace {
 
 namespace fs = std::filesystem;
+using reports::settings_text;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kAllResults = 0;
@@ -68,12 +69,6 @@ std::string default_out(const std::string& scenario_name) {
     name += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
   }
   return (fs::path("out") / ("plan-" + name)).string();
-}
-
-std::string settings_text(const reports::Settings& set) {
-  std::string out;
-  for (const auto& [k, v] : set) out += (out.empty() ? "" : " ") + k + "=" + v;
-  return out;
 }
 
 std::string last_line(const std::string& text) {

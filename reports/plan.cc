@@ -11,10 +11,8 @@
 #include <boost/json.hpp>
 
 #include "reports/gates.h"
-#include "reports/html_page.h"
 #include "reports/report.h"
 #include "reports/results_db.h"
-#include "reports/svg.h"
 #include "results/recorded_scenario.h"
 
 namespace liveorigin::reports {
@@ -23,27 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
-
-constexpr const char* kInstancesKey = "origin.instances";
-
-std::string settings_text(const Settings& set, const std::string& sep = " ") {
-  std::string out;
-  for (const auto& [k, v] : set) out += (out.empty() ? "" : sep) + k + "=" + v;
-  return out;
-}
-
-std::string join(const std::vector<std::string>& values) {
-  std::string out;
-  for (const auto& v : values) out += (out.empty() ? "" : ", ") + v;
-  return out;
-}
-
-std::optional<double> number_of(const std::string& text) {
-  double v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
-  return v;
-}
 
 // The figures of one run, in plan_columns() order.
 std::vector<std::optional<double>> point_values(const ResultsDb& db, int64_t run) {
@@ -141,183 +118,12 @@ json::object settings_json(const Settings& set) {
 
 json::value optional_json(std::optional<double> v) { return v ? json::value(*v) : json::value(nullptr); }
 
-// A value in the table: "433.6", "-" (no data), "" (no result).
-std::string cell(const PlanPoint& p, size_t column) {
-  if (!p.has_result) return "";
-  const auto& v = p.values.at(column);
-  return v ? format_number(*v) : "-";
-}
-
-std::string needed_text(const InstancesNeeded& n) {
-  return n.instances ? std::to_string(*n.instances) : "more than " + std::to_string(n.most_swept);
-}
-
-std::string condition_text(const Plan& plan) {
-  return "live origin_service p99 <= " + format_number(plan.target_p99_ms) + " ms and no segment missed by viewers";
-}
-
 // Whether two points agree on every swept key but `key`.
 bool same_others(const Settings& a, const Settings& b, const std::string& key) {
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i].first != key && a[i].second != b[i].second) return false;
   }
   return true;
-}
-
-Settings without(const Settings& set, const std::string& key) {
-  Settings out;
-  for (const auto& kv : set) {
-    if (kv.first != key) out.push_back(kv);
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------
-// Charts: a figure against the first swept key (or another), one series per combination
-// of the remaining keys.
-
-struct XAxis {
-  svg::Axis axis;
-  std::map<std::string, double> at;  // value as typed -> x
-};
-
-XAxis x_axis(const PlanSweep& sweep) {
-  XAxis x;
-  x.axis.label = sweep.key;
-  bool numeric = true;
-  for (const auto& v : sweep.values) numeric = numeric && number_of(v).has_value();
-  if (numeric) {
-    double lo = INFINITY, hi = -INFINITY;
-    for (const auto& v : sweep.values) {
-      const double n = *number_of(v);
-      x.at[v] = n;
-      lo = std::min(lo, n);
-      hi = std::max(hi, n);
-    }
-    x.axis.min = lo == hi ? lo - 1 : lo;
-    x.axis.max = lo == hi ? hi + 1 : hi;
-    // Ticks at the swept values when they are few, so each column of dots is labelled.
-    if (sweep.values.size() <= 8) {
-      for (const auto& [text, n] : x.at) x.axis.ticks.push_back(n);
-      std::sort(x.axis.ticks.begin(), x.axis.ticks.end());
-    }
-    return x;
-  }
-  // Categories (true, false; memory, redis): evenly spaced in sweep order.
-  for (size_t i = 0; i < sweep.values.size(); ++i) {
-    x.at[sweep.values[i]] = static_cast<double>(i);
-    x.axis.ticks.push_back(static_cast<double>(i));
-    x.axis.tick_names.push_back(sweep.values[i]);
-  }
-  x.axis.min = -0.5;
-  x.axis.max = static_cast<double>(sweep.values.size()) - 0.5;
-  return x;
-}
-
-svg::Axis y_axis(const std::string& label, const std::vector<svg::Series>& series, bool percent_unit) {
-  double hi = 0;
-  for (const auto& s : series) {
-    for (const auto& [x, y] : s.points) {
-      if (std::isfinite(y)) hi = std::max(hi, y);
-    }
-  }
-  svg::Axis y;
-  y.label = label;
-  y.min = 0;
-  y.max = percent_unit ? std::max(1.0, svg::nice_ceil(hi)) : svg::nice_ceil(hi);
-  return y;
-}
-
-std::string column_chart(const Plan& plan, size_t column) {
-  const PlanColumn& col = plan_columns()[column];
-  const PlanSweep& first = plan.sweeps.front();
-  const XAxis x = x_axis(first);
-  std::vector<svg::Series> series;
-  std::vector<Settings> combos;
-  for (const auto& p : plan.points) {
-    const Settings others = without(p.set, first.key);
-    auto it = std::find(combos.begin(), combos.end(), others);
-    if (it == combos.end()) {
-      combos.push_back(others);
-      svg::Series s;
-      s.label = others.empty() ? col.label : settings_text(others);
-      s.color = svg::palette(series.size());
-      s.dots = true;
-      series.push_back(std::move(s));
-      it = combos.end() - 1;
-    }
-    svg::Series& s = series[static_cast<size_t>(it - combos.begin())];
-    const double y = p.has_result && p.values[column] ? *p.values[column] : NAN;
-    s.points.emplace_back(x.at.at(p.set.front().second), y);
-  }
-  for (auto& s : series) std::sort(s.points.begin(), s.points.end());
-  svg::LineChart c;
-  c.id = "plan-" + col.id;
-  c.title = col.label + " against " + first.key;
-  c.x = x.axis;
-  c.y = y_axis(col.label + " (" + col.unit + ")", series, col.unit == "%");
-  c.series = std::move(series);
-  return svg::line_chart(c);
-}
-
-// Instances needed against the first swept key other than origin.instances, one series
-// per combination of the rest.
-std::string needed_chart(const Plan& plan) {
-  const PlanSweep* along = nullptr;
-  for (const auto& s : plan.sweeps) {
-    if (s.key != kInstancesKey) {
-      along = &s;
-      break;
-    }
-  }
-  std::vector<svg::Series> series;
-  std::vector<Settings> combos;
-  svg::Axis xa;
-  std::map<std::string, double> at;
-  if (along) {
-    XAxis x = x_axis(*along);
-    xa = x.axis;
-    at = x.at;
-  } else {
-    xa.label = "(no other key swept)";
-    xa.min = -0.5;
-    xa.max = 0.5;
-    xa.ticks = {0};
-    xa.tick_names = {"all points"};
-  }
-  for (const auto& n : plan.needed) {
-    const Settings rest = along ? without(n.others, along->key) : Settings{};
-    auto it = std::find(combos.begin(), combos.end(), rest);
-    if (it == combos.end()) {
-      combos.push_back(rest);
-      svg::Series s;
-      s.label = rest.empty() ? "instances needed" : settings_text(rest);
-      s.color = svg::palette(series.size());
-      s.dots = true;
-      series.push_back(std::move(s));
-      it = combos.end() - 1;
-    }
-    double xv = 0;
-    if (along) {
-      for (const auto& [k, v] : n.others) {
-        if (k == along->key) xv = at.at(v);
-      }
-    }
-    series[static_cast<size_t>(it - combos.begin())].points.emplace_back(
-        xv, n.instances ? static_cast<double>(*n.instances) : NAN);
-  }
-  for (auto& s : series) std::sort(s.points.begin(), s.points.end());
-  int64_t most = 1;
-  for (const auto& n : plan.needed) most = std::max(most, n.most_swept);
-  svg::LineChart c;
-  c.id = "plan-instances-needed";
-  c.title = "origin instances needed for " + condition_text(plan);
-  c.x = xa;
-  c.y.label = "origin instances";
-  c.y.min = 0;
-  c.y.max = svg::nice_ceil(static_cast<double>(most));
-  c.series = std::move(series);
-  return svg::line_chart(c);
 }
 
 Result<std::string> write_text(const fs::path& path, const std::string& text) {
@@ -329,6 +135,47 @@ Result<std::string> write_text(const fs::path& path, const std::string& text) {
 }
 
 }  // namespace
+
+std::string settings_text(const Settings& set) {
+  std::string out;
+  for (const auto& [k, v] : set) out += (out.empty() ? "" : " ") + k + "=" + v;
+  return out;
+}
+
+std::string values_text(const std::vector<std::string>& values) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "" : ", ") + v;
+  return out;
+}
+
+std::optional<double> swept_number(const std::string& value) {
+  double v = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (value.empty() || ec != std::errc() || p != value.data() + value.size()) return std::nullopt;
+  return v;
+}
+
+std::string plan_cell(const PlanPoint& p, size_t column) {
+  if (!p.has_result) return "";
+  const auto& v = p.values.at(column);
+  return v ? format_number(*v) : "-";
+}
+
+std::string needed_text(const InstancesNeeded& n) {
+  return n.instances ? std::to_string(*n.instances) : "more than " + std::to_string(n.most_swept);
+}
+
+std::string needed_condition(const Plan& plan) {
+  return "live origin_service p99 <= " + format_number(plan.target_p99_ms) + " ms and no segment missed by viewers";
+}
+
+Settings without_key(const Settings& set, const std::string& key) {
+  Settings out;
+  for (const auto& kv : set) {
+    if (kv.first != key) out.push_back(kv);
+  }
+  return out;
+}
 
 const std::vector<PlanColumn>& plan_columns() {
   static const std::vector<PlanColumn> kColumns = {
@@ -375,14 +222,14 @@ void decide_instances(Plan& plan) {
   for (size_t i = 0; i < plan.points.size(); ++i) {
     if (done[i]) continue;
     InstancesNeeded n;
-    n.others = without(plan.points[i].set, kInstancesKey);
+    n.others = without_key(plan.points[i].set, kInstancesKey);
     std::vector<std::pair<int64_t, const PlanPoint*>> counts;
     for (size_t j = i; j < plan.points.size(); ++j) {
       const PlanPoint& p = plan.points[j];
       if (done[j] || !same_others(p.set, plan.points[i].set, kInstancesKey)) continue;
       done[j] = true;
       for (const auto& [k, v] : p.set) {
-        if (k == kInstancesKey) counts.emplace_back(static_cast<int64_t>(number_of(v).value_or(0)), &p);
+        if (k == kInstancesKey) counts.emplace_back(static_cast<int64_t>(swept_number(v).value_or(0)), &p);
       }
     }
     std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -492,11 +339,11 @@ std::string render_plan_markdown(const Plan& plan) {
   m << "# Plan: " << plan.scenario_name << "\n\n";
   m << plan.points.size() << " points (" << with << " with results) of `" << plan.scenario_path << "`, sweeping ";
   for (size_t i = 0; i < plan.sweeps.size(); ++i) {
-    m << (i ? ", " : "") << "`" << plan.sweeps[i].key << "` over " << join(plan.sweeps[i].values);
+    m << (i ? ", " : "") << "`" << plan.sweeps[i].key << "` over " << values_text(plan.sweeps[i].values);
   }
   m << ".\n\n";
   if (!plan.needed.empty()) {
-    m << "## Origin instances needed\n\nThe fewest instances swept with " << condition_text(plan) << ".\n\n";
+    m << "## Origin instances needed\n\nThe fewest instances swept with " << needed_condition(plan) << ".\n\n";
     m << "|";
     for (const auto& [k, v] : plan.needed.front().others) m << " " << k << " |";
     m << " instances needed |\n|";
@@ -527,7 +374,7 @@ std::string render_plan_markdown(const Plan& plan) {
       m << " |\n";
       continue;
     }
-    for (size_t i = 0; i < plan_columns().size(); ++i) m << " " << cell(p, i) << " |";
+    for (size_t i = 0; i < plan_columns().size(); ++i) m << " " << plan_cell(p, i) << " |";
     m << " " << p.gates << " |\n";
   }
   m << "\n`-`: no data (nothing measured; store figures need `origin.model`). Columns: docs/planning.md.\n";
@@ -560,65 +407,6 @@ std::string render_plan_csv(const Plan& plan) {
     c << "," << field(p.gates) << "," << field(p.status) << "\n";
   }
   return c.str();
-}
-
-std::string render_plan_html(const Plan& plan) {
-  using svg::escape;
-  std::ostringstream h;
-  h << html_page_head("liveorigin plan: " + plan.scenario_name);
-  h << "<body data-report=\"plan\" data-points=\"" << plan.points.size() << "\">\n<main>\n";
-  size_t with = 0;
-  for (const auto& p : plan.points) with += p.has_result ? 1 : 0;
-  h << "<header>\n<h1>Plan: " << escape(plan.scenario_name) << "</h1>\n<p class=\"meta\"><b>" << plan.points.size()
-    << "</b> points, <b>" << with << "</b> with results · scenario <code>" << escape(plan.scenario_path)
-    << "</code> sha-256 <code>" << escape(plan.scenario_sha256.substr(0, 16)) << "…</code></p>\n";
-  for (const auto& s : plan.sweeps) {
-    h << "<p class=\"meta\">swept <b>" << escape(s.key) << "</b>: " << escape(join(s.values)) << "</p>\n";
-  }
-  h << "</header>\n";
-
-  if (!plan.needed.empty()) {
-    h << "<section id=\"instances-needed\"><h2>Origin instances needed</h2>\n<p class=\"note\">The fewest instances swept "
-         "with "
-      << escape(condition_text(plan)) << ".</p>\n<div class=\"cols\"><div>\n<table><tr>";
-    for (const auto& [k, v] : plan.needed.front().others) h << "<th>" << escape(k) << "</th>";
-    h << "<th class=\"n\">instances needed</th></tr>\n";
-    for (const auto& n : plan.needed) {
-      h << "<tr>";
-      for (const auto& [k, v] : n.others) h << "<td>" << escape(v) << "</td>";
-      h << "<td class=\"n\">" << escape(needed_text(n))
-        << (n.without_result.empty() ? "" : " (" + std::to_string(n.without_result.size()) + " points without a result)")
-        << "</td></tr>\n";
-    }
-    h << "</table>\n</div><div>"
-      << html_figure("Instances needed", "a gap: more than the most swept", needed_chart(plan)) << "</div></div>\n</section>\n";
-  }
-
-  h << "<section id=\"table\"><h2>Points</h2>\n<div style=\"overflow-x:auto\"><table><tr><th class=\"n\">point</th>";
-  for (const auto& s : plan.sweeps) h << "<th>" << escape(s.key) << "</th>";
-  for (const auto& c : plan_columns()) h << "<th class=\"n\">" << escape(c.label) << " (" << escape(c.unit) << ")</th>";
-  h << "<th>gates</th></tr>\n";
-  for (const auto& p : plan.points) {
-    h << "<tr" << (p.has_result ? "" : " class=\"fail\"") << "><td class=\"n\">" << p.number << "</td>";
-    for (const auto& [k, v] : p.set) h << "<td>" << escape(v) << "</td>";
-    if (!p.has_result) {
-      h << "<td colspan=\"" << plan_columns().size() + 1 << "\">" << escape(p.status) << "</td></tr>\n";
-      continue;
-    }
-    for (size_t i = 0; i < plan_columns().size(); ++i) h << "<td class=\"n\">" << escape(cell(p, i)) << "</td>";
-    h << "<td>" << escape(p.gates) << "</td></tr>\n";
-  }
-  h << "</table></div>\n<p class=\"note\">-: no data (nothing measured; store figures need origin.model).</p>\n</section>\n";
-
-  h << "<section id=\"charts\"><h2>Against " << escape(plan.sweeps.front().key) << "</h2>\n<div class=\"grid\">\n";
-  for (size_t i = 0; i < plan_columns().size(); ++i) {
-    const PlanColumn& c = plan_columns()[i];
-    h << html_figure(c.label, c.unit, column_chart(plan, i));
-  }
-  h << "</div>\n</section>\n";
-  h << html_footer("plan of " + plan.scenario_name + ", " + std::to_string(plan.points.size()) + " points");
-  h << "</main>\n</body>\n</html>\n";
-  return h.str();
 }
 
 Result<std::string> write_plan_manifest(const Plan& plan, const std::string& dir) {

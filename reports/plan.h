@@ -78,6 +78,18 @@ void read_plan_results(Plan& plan, const std::string& dir);
 // Fills plan.needed from the points' results (origin.instances swept) and the target.
 void decide_instances(Plan& plan);
 
+// The key "instances needed" is decided along.
+inline constexpr const char* kInstancesKey = "origin.instances";
+
+// Pieces of the table's text, shared by its renderings (plan.cc, plan_html.cc).
+std::string settings_text(const Settings& set);                   // origin.instances=2 viewers.live.count=64
+std::string values_text(const std::vector<std::string>& values);  // 1, 2, 4
+std::optional<double> swept_number(const std::string& value);     // a swept value that is a number: 64, not true
+std::string plan_cell(const PlanPoint& p, size_t column);         // 433.6; "-" no data; "" no result
+std::string needed_text(const InstancesNeeded& n);                // 4, or "more than 8"
+std::string needed_condition(const Plan& plan);                   // what "needed" means at the plan's target
+Settings without_key(const Settings& set, const std::string& key);
+
 boost::json::value plan_json(const Plan& plan);
 // The grid of a plan.json (scenario, sweeps, points, target); results are read again.
 Result<Plan> read_plan_manifest(const std::string& path);
