@@ -317,6 +317,29 @@ TEST(PlanCli, EmittedCommandsRunAnywhereAndMergeGivesTheSameTable) {
       << changed.err;
 }
 
+TEST(PlanCli, EmittedCommandsAreQuotedForTheShell) {
+  Scratch dir("plan-quote");
+  write_text(dir / "s.yaml", "duration_s: 10\n");
+  const fs::path out = dir / "out";
+  const Ran emit = cli({"plan", (dir / "s.yaml").string(), "--sweep", "name=plan one,it's", "--emit-jobs", "--out",
+                        out.string()},
+                       dir, "emit");
+  ASSERT_EQ(emit.code, 0) << emit.all();
+  EXPECT_NE(emit.out.find(" --set 'name=plan one'\n"), std::string::npos) << emit.out;
+  EXPECT_NE(emit.out.find(" --set 'name=it'\\''s'\n"), std::string::npos) << emit.out;
+  std::istringstream lines(emit.out);
+  int n = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const Ran ran = run_program({"/bin/sh", "-c", line}, dir.path(), "point" + std::to_string(++n));
+    EXPECT_EQ(ran.code, 0) << ran.all();
+  }
+  EXPECT_EQ(n, 2);
+  auto db = ResultsDb::open((out / "point-2.db").string());
+  ASSERT_TRUE(db) << db.error().message;
+  EXPECT_EQ(db->rows("SELECT scenario_name FROM runs")[0][0].text(), "it's");
+  EXPECT_EQ(cli({"plan", "--merge", "--out", out.string()}, dir, "merge").code, 0);
+}
+
 TEST(PlanCli, APointWhoseRunFailsIsReportedAndThePlanExitsNonZero) {
   Scratch dir("plan-fail");
   write_text(dir / "s.yaml", "duration_s: 10\n");
