@@ -1,5 +1,5 @@
 // liveorigin: one program, several commands: serve, check-config, run, validate,
-// report, gate, calibrate. The only file that knows every module: each command's work is done
+// report, gate, calibrate, plan. The only file that knows every module: each command's work is done
 // beside the module it drives (origin/http/serve_command.h, sim/runner.h,
 // reports/commands.h); `run` joins the harness and the reports here. Exit codes of
 // run, report and gate (docs/reports.md): 0 pass, 1 a gate failed or a regression
@@ -17,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/plan_command.h"
 #include "origin/http/serve_command.h"
 #include "reports/commands.h"
 #include "reports/gates.h"
@@ -76,6 +77,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--report-dir", report_dir,
                       "Where to write report.html, report.md, report.json and junit.xml (default: out/<scenario>-run<ID>)");
   run_cmd->add_flag("--no-report", no_report, "Evaluate the gates but write no report files");
+  std::vector<std::string> run_sets;
+  run_cmd->add_option("--set", run_sets, "Override a scenario key: --set viewers.live.count=5000 (repeatable)")
+      ->allow_extra_args(false);
 
   auto* report_cmd = app.add_subcommand(
       "report", "Write report.html, report.md, report.json and junit.xml for a recorded run (exit 0, or 2 on bad input)");
@@ -101,6 +105,27 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1e6))
       ->capture_default_str();
   gate_cmd->add_option("--junit", gate_args.junit, "Also write JUnit XML here (one test case per gate and baseline metric)");
+
+  auto* plan_cmd = app.add_subcommand(
+      "plan", "Run a scenario over a sweep grid, each point its own process, and write the planning table (exit 0 every "
+              "point has a result, 1 some have none, 2 bad input)");
+  PlanArgs plan_args;
+  plan_cmd->add_option("scenario", plan_args.scenario, "Scenario file (YAML); with --merge, optional")
+      ->check(CLI::ExistingFile);
+  plan_cmd->add_option("--sweep", plan_args.sweeps,
+                       "key=v1,v2,...: a scenario key and its values (repeatable; the grid is every combination)")
+      ->allow_extra_args(false);
+  plan_cmd->add_option("-j,--jobs", plan_args.jobs, "Points run at once")->check(CLI::Range(1, 256))->capture_default_str();
+  plan_cmd->add_option("--out", plan_args.out,
+                       "Directory for the points' results files and the table (default: out/plan-<scenario>)");
+  auto* target_opt = plan_cmd
+                         ->add_option("--target-p99-ms", plan_args.target_p99_ms,
+                                      "Instances needed: the live origin_service p99 to stay under")
+                         ->check(CLI::PositiveNumber)
+                         ->capture_default_str();
+  plan_cmd->add_flag("--emit-jobs", plan_args.emit_jobs,
+                     "Print one command per point and write the grid to DIR/plan.json; run nothing");
+  plan_cmd->add_flag("--merge", plan_args.merge, "Make the table from the point-N.db files in --out (grid from plan.json)");
 
   auto* validate_scenario = app.add_subcommand("validate", "Check a scenario file and exit (0 valid, 1 invalid)");
   std::string validate_path;
@@ -131,7 +156,16 @@ int main(int argc, char** argv) {
   }
 
   if (*run_cmd) {
-    auto scenario = sim::load_scenario(run_path);
+    std::vector<sim::Override> overrides;
+    for (const auto& text : run_sets) {
+      auto o = sim::parse_override(text);
+      if (!o) {
+        std::cerr << o.error().message << "\n";
+        return kInputError;
+      }
+      overrides.push_back(*o);
+    }
+    auto scenario = sim::load_scenario(run_path, overrides);
     if (!scenario) {
       std::cerr << scenario.error().message << "\n";
       return 2;
@@ -174,6 +208,10 @@ int main(int argc, char** argv) {
       print_paths(std::cout, *written, "           ");
     }
     return rep->passed() ? kPass : kGateFailed;
+  }
+  if (*plan_cmd) {
+    plan_args.target_given = target_opt->count() > 0;
+    return plan_command(plan_args);
   }
   if (*report_cmd) return reports::report_command(report_args);
   if (*gate_cmd) return reports::gate_command(gate_args);

@@ -147,6 +147,15 @@ std::string format_metric(std::optional<double> value, std::string_view unit) {
   return s + " " + std::string(unit);
 }
 
+std::optional<double> histogram_percentile(const ResultsDb& db, int64_t run, const std::string& name,
+                                           const std::string& request_class, const std::string& tier, double p) {
+  return db.number(
+      "SELECT lower_ms + (upper_ms - lower_ms) * (total * ?4 / 100.0 - (cumulative - count)) / count "
+      "FROM latency_cdf WHERE run_id = ?1 AND name = ?2 AND class = ?3 AND tier = ?5 "
+      "AND count > 0 AND cumulative >= total * ?4 / 100.0 ORDER BY bucket LIMIT 1",
+      {run, name, request_class, p, tier});
+}
+
 std::optional<double> metric_value(const ResultsDb& db, int64_t run, const MetricKey& key) {
   const std::string& m = key.metric;
   const std::string cls = key.request_class.empty() ? "*" : key.request_class;
@@ -155,11 +164,7 @@ std::optional<double> metric_value(const ResultsDb& db, int64_t run, const Metri
   if (const char* histogram = histogram_of(m)) {
     const std::string c = (m == "put_latency_ms") ? "*" : cls;
     const std::string t = (m == "hold_wait_ms") ? tier : "*";
-    return db.number(
-        "SELECT lower_ms + (upper_ms - lower_ms) * (total * ?4 / 100.0 - (cumulative - count)) / count "
-        "FROM latency_cdf WHERE run_id = ?1 AND name = ?2 AND class = ?3 AND tier = ?5 "
-        "AND count > 0 AND cumulative >= total * ?4 / 100.0 ORDER BY bucket LIMIT 1",
-        {run, std::string(histogram), c, key.percentile.value_or(99), t});
+    return histogram_percentile(db, run, histogram, c, t, key.percentile.value_or(99));
   }
   auto or_zero = [](std::optional<double> v) { return std::optional<double>(v.value_or(0)); };
   auto run_metric = [&](const std::string& column) {

@@ -47,6 +47,12 @@ std::string format_number(double v);  // shortest readable: 0, 12, 0.9247, 433.6
 // counts with nothing to count are 0). Throws std::runtime_error on a database error.
 std::optional<double> metric_value(const ResultsDb& db, int64_t run_id, const MetricKey& key);
 
+// The p-th percentile of a latency histogram (`name`: origin_get, origin_service,
+// viewer_wait, hold_wait, put; `request_class` and `tier` as recorded, '*' for all),
+// interpolated as docs/results-schema.md "Percentiles" says; nullopt: no samples.
+std::optional<double> histogram_percentile(const ResultsDb& db, int64_t run_id, const std::string& name,
+                                           const std::string& request_class, const std::string& tier, double p);
+
 struct GateResult {
   std::string name;  // the gate's label
   MetricKey key;

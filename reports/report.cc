@@ -148,6 +148,19 @@ static std::string describe_origin_model(const std::string& parameters_json) {
   return out;
 }
 
+std::vector<std::string> recorded_overrides(const std::string& parameters_json) {
+  std::vector<std::string> out;
+  boost::system::error_code ec;
+  const json::value v = json::parse(parameters_json, ec);
+  if (ec || !v.is_object()) return out;
+  const json::value* o = v.as_object().if_contains("overrides");
+  if (!o || !o->is_array()) return out;
+  for (const auto& x : o->as_array()) {
+    if (x.is_string()) out.emplace_back(x.as_string());
+  }
+  return out;
+}
+
 Result<Report> collect_report(const ResultsDb& db, int64_t run) {
   Report rep;
   try {
@@ -170,6 +183,7 @@ Result<Report> collect_report(const ResultsDb& db, int64_t run) {
     rr.origin_url = r[8].text();
     rr.parameters_json = r[9].text();
     rr.origin_model = describe_origin_model(rr.parameters_json);
+    rr.overrides = recorded_overrides(rr.parameters_json);
     rr.interval_ms = std::max<int64_t>(1, r[10].integer(1000));
     rr.started_ms = r[11].integer();
     rr.ended_ms = r[12].integer();
@@ -684,6 +698,7 @@ json::value report_json(const Report& r) {
       {"interval_ms", run.interval_ms},
       {"pipelines", json::value_from(r.pipelines)},
       {"cdn_tiers", json::value_from(r.cdn_tiers)},
+      {"overrides", json::value_from(run.overrides)},
   };
   doc["verdict"] = r.passed() ? "pass" : "fail";
 
@@ -990,6 +1005,11 @@ std::string render_markdown(const Report& r) {
     << format_iso8601_ms(run.started_ms) << " · " << format_number(run.duration_s()) << " s · " << md_escape(run.status)
     << "\n\n";
   if (!run.origin_model.empty()) m << "origin model: " << md_escape(run.origin_model) << "\n\n";
+  if (!run.overrides.empty()) {
+    m << "overrides:";
+    for (const auto& o : run.overrides) m << " `--set " << o << "`";
+    m << "\n\n";
+  }
   if (!run.description.empty()) {
     // The story's first paragraph (its title); the rest is in report.html.
     std::istringstream d(run.description);

@@ -38,6 +38,7 @@ struct RunRecord {
   // Virtual time with the deployment model: "8 instances, redis store, calibration
   // \"bench box\" (calibration/box.yaml)"; "" otherwise.
   std::string origin_model;
+  std::vector<std::string> overrides;  // the --set overrides it ran with ("key=value"), from parameters_json
   int64_t interval_ms = 1000;
   int64_t started_ms = 0;
   int64_t ended_ms = 0;
@@ -186,6 +187,9 @@ struct Report {
   // Counted segments due during the run, first serve per pipeline ("" = never served).
   std::map<std::string, int64_t> served_by_pipeline() const;
 };
+
+// The --set overrides runs.parameters_json records ("key=value", in order; none: empty).
+std::vector<std::string> recorded_overrides(const std::string& parameters_json);
 
 // Reads everything a report shows for `run_id` (which must exist: ResultsDb::resolve_run).
 // The gates are the recorded scenario's (runs.scenario_text), evaluated on the run.

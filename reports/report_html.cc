@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "origin/core/timing.h"
+#include "reports/html_page.h"
 #include "reports/report.h"
 #include "reports/svg.h"
 
@@ -464,6 +465,11 @@ std::string run_meta(const Report& r) {
     << escape(format_iso8601_ms(run.started_ms)) << " · " << fmt(run.duration_s(), 1) << " s · "
     << escape(run.status) << "</p>\n";
   if (!run.origin_model.empty()) m << "<p class=\"meta\">origin model: " << escape(run.origin_model) << "</p>\n";
+  if (!run.overrides.empty()) {
+    m << "<p class=\"meta\">overrides";
+    for (const auto& o : run.overrides) m << " <code>--set " << escape(o) << "</code>";
+    m << "</p>\n";
+  }
   m << "<p class=\"meta\">scenario sha-256 <code>" << escape(run.scenario_hash.substr(0, 16))
     << "…</code> · results <code>" << escape(run.db_path) << "</code></p>\n";
   return m.str();
@@ -664,6 +670,12 @@ std::string footer(const std::string& what) {
 }
 
 }  // namespace
+
+std::string html_page_head(const std::string& title) { return page_head(title); }
+std::string html_figure(const std::string& caption, const std::string& note, const std::string& chart) {
+  return figure(caption, note, chart);
+}
+std::string html_footer(const std::string& what) { return footer(what); }
 
 std::string render_html(const Report& r) {
   const RunRecord& run = r.run;

@@ -208,8 +208,11 @@ std::string line_chart(const LineChart& c) {
     const double x = position(c.x, t, px0, px1);
     s << "<line x1=\"" << num(x) << "\" x2=\"" << num(x) << "\" y1=\"" << py0 << "\" y2=\"" << py0 + 4
       << "\" stroke=\"#999\"/>";
+    const auto named = std::find(c.x.ticks.begin(), c.x.ticks.end(), t);
+    const bool has_name = c.x.tick_names.size() == c.x.ticks.size() && named != c.x.ticks.end();
     s << "<text class=\"tick\" x=\"" << num(x) << "\" y=\"" << py0 + 16 << "\" text-anchor=\"middle\">"
-      << tick_label(t, c.x.percent) << "</text>";
+      << (has_name ? escape(c.x.tick_names[static_cast<size_t>(named - c.x.ticks.begin())]) : tick_label(t, c.x.percent))
+      << "</text>";
   }
   s << "<text class=\"axis\" x=\"" << (px0 + px1) / 2 << "\" y=\"" << py0 + 32 << "\" text-anchor=\"middle\">"
     << escape(c.x.label) << "</text>";
@@ -236,6 +239,14 @@ std::string line_chart(const LineChart& c) {
     s << "<path class=\"series\" data-label=\"" << escape(se.label) << "\" data-points=\"" << drawn << "\" d=\"" << d
       << "\" fill=\"none\" stroke=\"" << escape(se.color) << "\" stroke-width=\"1.8\" stroke-linejoin=\"round\""
       << (se.dashed ? " stroke-dasharray=\"6 4\"" : "") << "><title>" << escape(se.label) << "</title></path>";
+    if (se.dots) {
+      for (const auto& [x, y] : se.points) {
+        if (!std::isfinite(y) || !std::isfinite(x)) continue;
+        s << "<circle cx=\"" << num(position(c.x, x, px0, px1)) << "\" cy=\"" << num(position(c.y, y, py0, py1))
+          << "\" r=\"3\" fill=\"" << escape(se.color) << "\"><title>" << escape(se.label) << ": " << tick_label(y, false)
+          << "</title></circle>";
+      }
+    }
   }
   if (points == 0) {
     s << "<text class=\"nodata\" x=\"" << (px0 + px1) / 2 << "\" y=\"" << (py0 + py1) / 2

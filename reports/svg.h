@@ -29,6 +29,7 @@ struct Axis {
   bool log1p = false;      // positions by log(1 + v): latencies from 0 ms to minutes
   bool percent = false;    // tick labels as percentages of 1
   std::vector<double> ticks;  // empty: chosen from min and max
+  std::vector<std::string> tick_names;  // with `ticks`: a name for each (categories: true, false)
 };
 
 struct Series {
@@ -36,6 +37,7 @@ struct Series {
   std::string color;
   std::vector<std::pair<double, double>> points;  // (x, y); a NaN y breaks the line
   bool dashed = false;
+  bool dots = false;  // a dot at each point: few points, each a run of its own (a sweep)
 };
 
 // A shaded range of x, e.g. a fault window, labelled at its top.

@@ -240,7 +240,7 @@ void scrape_origin_metrics(OriginLink& link, Recorder& recorder, const std::func
 RunInfo run_info(const Scenario& s, const RunOptions& o, const std::string& origin_url, int64_t started_ms) {
   RunInfo info;
   info.scenario_name = s.name;
-  info.scenario_hash = sha256_hex(s.source_text);
+  info.scenario_hash = scenario_hash(s);
   info.scenario_text = s.source_text;
   info.seed = s.seed;
   info.version = LIVEORIGIN_VERSION;
@@ -251,8 +251,16 @@ RunInfo run_info(const Scenario& s, const RunOptions& o, const std::string& orig
     case OriginSpec::Mode::external: info.origin_mode = "external"; break;
   }
   info.origin_url = origin_url;
-  boost::json::object params{{"seed", s.seed}, {"duration_s", s.duration_s}, {"interval_ms", s.interval_ms},
-                             {"viewer_groups_per_edge", o.viewer_groups_per_edge}};
+  boost::json::array overrides;
+  for (const auto& ov : s.overrides) overrides.emplace_back(ov.text());
+  // The --set overrides, and the scenario as they made it: the file's text alone
+  // (scenario_text) does not say what ran.
+  boost::json::object params{{"seed", s.seed},
+                             {"duration_s", s.duration_s},
+                             {"interval_ms", s.interval_ms},
+                             {"viewer_groups_per_edge", o.viewer_groups_per_edge},
+                             {"overrides", std::move(overrides)},
+                             {"scenario", to_json(s)}};
   if (o.virtual_time && uses_origin_model(s)) {
     const OriginModel& m = s.origin.model;
     params["origin_model"] = boost::json::object{{"instances", s.origin.instances},
@@ -330,12 +338,19 @@ std::string summary_text(const Scenario& s, int64_t run_id, const std::string& d
 
 }  // namespace
 
+std::string scenario_hash(const Scenario& s) { return sha256_hex(s.source_text); }
+
 Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   Recorder recorder(scenario.interval_ms);
   SentRegistry sent;
   RunSummary summary;
   summary.db_path = options.db_path;
+  // Its directory may not exist yet: a plan's point run on another machine (--emit-jobs).
+  if (const fs::path dir = fs::path(options.db_path).parent_path(); !dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+  }
 
   // Requests/s since the previous line, in scenario time.
   int64_t last_requests = 0;

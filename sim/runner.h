@@ -33,6 +33,9 @@ struct RunSummary {
   std::string text;  // the human summary printed at the end
 };
 
+// What runs.scenario_hash records: the SHA-256 (hex) of the scenario file's text.
+std::string scenario_hash(const Scenario& scenario);
+
 // Errors name what failed: "origin: cannot listen on ...", "results.db: ...".
 Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& options);
 

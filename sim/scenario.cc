@@ -787,8 +787,8 @@ YAML::Node load_yaml(std::string_view text, std::string_view source) {
   }
 }
 
-Scenario parse_document(std::string_view text, std::string_view source) {
-  const YAML::Node root = load_yaml(text, source);
+// `root` is the text's tree with the --set overrides in it.
+Scenario parse_document(const YAML::Node& root, std::string_view text, std::string_view source) {
   const Location top{std::string(source), ""};
   static constexpr yaml::KeyNoun kNouns[] = {
       {"pipelines", "pipeline"}, {"event.streams", "stream"}, {"cdn.tiers", "tier"}, {"viewers", "cohort"}};
@@ -1041,18 +1041,35 @@ Result<OriginConfig> Scenario::effective_origin_config() const {
   return c;
 }
 
-Result<Scenario> parse_scenario(std::string_view text, std::string_view source) {
-  return yaml::parse_document<Scenario>([&] { return parse_document(text, source); });
+namespace {
+
+// The text's tree with the overrides put in it.
+YAML::Node overridden_tree(std::string_view text, std::string_view source, std::span<const Override> overrides) {
+  YAML::Node root = load_yaml(text, source);
+  apply_overrides(root, overrides);
+  return root;
 }
+
+}  // namespace
 
 Result<OriginModel> parse_calibration(std::string_view text, std::string_view source, OriginSpec::Store store) {
   return yaml::parse_document<OriginModel>([&] { return parse_calibration_document(text, source, store); });
 }
 
-Result<Scenario> load_scenario(const std::string& path) {
+Result<Scenario> parse_scenario(std::string_view text, std::string_view source, std::span<const Override> overrides) {
+  auto s = yaml::parse_document<Scenario>([&] {
+    Scenario parsed = parse_document(overridden_tree(text, source, overrides), text, source);
+    parsed.overrides.assign(overrides.begin(), overrides.end());
+    return parsed;
+  });
+  if (!s) return make_error(blame_overrides(s.error().message, source, overrides));
+  return s;
+}
+
+Result<Scenario> load_scenario(const std::string& path, std::span<const Override> overrides) {
   std::string text;
   if (auto e = read_file(path, text)) return make_error(path + ": cannot read: " + *e);
-  auto s = parse_scenario(text, path);
+  auto s = parse_scenario(text, path, overrides);
   if (!s) return s;
   if (!s->origin.model.calibration_path.empty()) {
     // The calibration file first, then the scenario's own origin.model keys over it.
@@ -1063,10 +1080,10 @@ Result<Scenario> load_scenario(const std::string& path) {
     }
     auto model = yaml::parse_document<OriginModel>([&] {
       OriginModel m = parse_calibration_document(cal_text, cal_path, s->origin.store);
-      const YAML::Node root = load_yaml(text, path);
+      const YAML::Node root = overridden_tree(text, path, overrides);
       return parse_model(root["origin"]["model"], Location{path, "origin.model"}, m, nullptr);
     });
-    if (!model) return model.error();
+    if (!model) return make_error(blame_overrides(model.error().message, path, overrides));
     const std::string name = model->calibration_name;
     s->origin.model = *model;
     s->origin.model.calibration_name = name;

@@ -18,6 +18,7 @@
 #include "origin/core/config.h"
 #include "origin/core/result.h"
 #include "results/gate_spec.h"
+#include "sim/scenario_overrides.h"
 
 namespace liveorigin::sim {
 
@@ -251,6 +252,8 @@ struct Scenario {
   std::vector<MarkerAction> markers;
   std::vector<InvalidationAction> invalidations;
   std::vector<Gate> gates;
+  // The --set overrides the scenario was read with, in order (recorded with the run).
+  std::vector<Override> overrides;
 
   // The origin config for in-process/child modes when `origin.config_path` is empty:
   // the event, with the scenario's tokens.
@@ -274,8 +277,11 @@ bool uses_origin_model(const Scenario& s);
 
 // A calibration file's model for one store kind (errors: "source:line:col: key: ...").
 Result<OriginModel> parse_calibration(std::string_view text, std::string_view source, OriginSpec::Store store);
-Result<Scenario> parse_scenario(std::string_view text, std::string_view source);
-Result<Scenario> load_scenario(const std::string& path);
+// With `overrides` (--set), each is put into the YAML tree before it is read, so the
+// same checks apply to it; errors then name the override (scenario_overrides.h).
+Result<Scenario> parse_scenario(std::string_view text, std::string_view source,
+                                std::span<const Override> overrides = {});
+Result<Scenario> load_scenario(const std::string& path, std::span<const Override> overrides = {});
 
 // `liveorigin validate FILE`: prints "FILE: ok (N pipelines, M tiers, K viewers)" to `out`
 // and returns 0, or prints the error to `err` and returns 1.

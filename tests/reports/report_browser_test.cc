@@ -196,6 +196,46 @@ TEST(ReportBrowser, EveryChartHasDataAndNothingLeavesThePage) {
   EXPECT_GT(png.size(), 50000u);
 }
 
+// plan.html (docs/planning.md) of a small `liveorigin plan`: the same checks, on every
+// chart of the page, the instances needed included.
+TEST(ReportBrowser, PlanPageChartsHaveDataAndNothingLeavesThePage) {
+  const std::string chromium = chromium_or_skip();
+  ASSERT_FALSE(chromium.empty()) << "chromium is not installed: run ./scripts/setup";
+  Scratch dir("browser-plan");
+  Browser browser{chromium, dir.path()};
+  // One instance cannot keep up with 64 viewer groups that bypass the CDN's cache; two can.
+  write_text(dir / "s.yaml", R"(duration_s: 20
+cdn:
+  features: {cache: false, collapsing: false}
+  tiers:
+    edge: {nodes: 4}
+viewers:
+  live: {count: 64, clock_skew_ms: {uniform: [0, 300]}}
+origin:
+  store: redis
+  model:
+    instance: {workers: 1, service_ms: 20, ingest_workers: 1}
+    store: {read_ms: 1, write_ms: 2, hot_cache_hit_ratio: 0.5}
+)");
+  const Ran plan = run_program({LIVEORIGIN_BINARY, "plan", (dir / "s.yaml").string(), "--sweep",
+                                "viewers.live.count=16,64", "--sweep", "origin.instances=1,2", "--jobs", "2",
+                                "--target-p99-ms", "1000", "--out", (dir / "plan").string()},
+                               dir.path(), "plan");
+  ASSERT_EQ(plan.code, 0) << plan.all();
+  const auto rendered = browser.render(dir / "plan" / "plan.html", "plan");
+  EXPECT_NE(rendered.dom.find("<footer id=\"report-complete\" data-complete=\"1\">"), std::string::npos);
+  std::vector<std::string> ids;
+  for (const auto& c : charts(rendered.dom)) {
+    ids.push_back(c.id);
+    EXPECT_GT(c.points, 0) << c.id;
+    EXPECT_GT(c.data_elements, 0u) << c.id;
+  }
+  EXPECT_EQ(ids.size(), 13u);
+  EXPECT_EQ(ids.front(), "plan-instances-needed");
+  EXPECT_TRUE(rendered.page_requests.empty()) << "the page made requests: " << rendered.page_requests.front();
+  EXPECT_EQ(rendered.log.find("Content Security Policy"), std::string::npos) << rendered.log.substr(0, 4000);
+}
+
 // The checks above can fail: a page that loads an image is caught by the net log
 // (without a CSP) and by the CSP violation in the console (with ours).
 TEST(ReportBrowser, TheChecksCatchAPageThatLoadsSomething) {

@@ -88,7 +88,8 @@ std::string text(sqlite3* db, const std::string& sql) {
 
 // The ```sql blocks of docs/results-schema.md.
 std::vector<std::string> doc_queries() {
-  const fs::path doc = fs::path(LIVEORIGIN_SOURCE_DIR) / "docs" / "results-schema.md";
+  // The source tree's, not __FILE__'s: ccache's base_dir makes that relative to the build.
+  fs::path doc = fs::path(LIVEORIGIN_SOURCE_DIR) / "docs" / "results-schema.md";
   std::ifstream in(doc);
   EXPECT_TRUE(in.good()) << doc;
   std::vector<std::string> blocks;

@@ -915,7 +915,9 @@ TEST(ScenarioFiles, EveryShippedScenarioLoads) {
                                           "invalidation-mid-event",
                                           "region-failover-flapping",
                                           "three-instances-redis",
-                                          "capacity-65m-viewers"};
+                                          "capacity-65m-viewers",
+                                          "capacity-final-peak",
+                                          "capacity-origin-instances"};
   std::set<std::string> found;
   const std::string readme = read(kSourceDir + "/scenarios/README.md");
   for (const auto& entry : fs::directory_iterator(kSourceDir + "/scenarios")) {
