@@ -601,6 +601,19 @@ CdnSpec parse_cdn(const YAML::Node& node, const Location& where) {
                    "unknown tier '" + t.parent + "' (expected origin or one of: " + join(names) + ")");
       }
     }
+    // A simulated node is the child of one parent node (i mod P): fewer simulated nodes
+    // than the parent has would leave parents without children, and the load they carry
+    // for real would vanish from the run.
+    for (const auto& t : c.tiers) {
+      const CdnTier* parent = t.parent.empty() ? nullptr : find(t.parent);
+      if (parent && t.multiplicity > 1 && t.simulated_nodes() < parent->nodes) {
+        yaml::fail(tiers[t.name]["multiplicity"], keyed(keyed(tw, t.name), "multiplicity"),
+                   "leaves nodes of tier '" + parent->name + "' without children: " + std::to_string(t.nodes) + " / " +
+                       std::to_string(t.multiplicity) + " = " + std::to_string(t.simulated_nodes()) +
+                       " simulated nodes, each the child of one of its " + std::to_string(parent->nodes) +
+                       " nodes; use a multiplicity of at most " + std::to_string(t.nodes / parent->nodes));
+      }
+    }
     // The first tier (in file order) that lies on a cycle of parents.
     for (const auto& t : c.tiers) {
       std::vector<std::string> chain{t.name};

@@ -848,6 +848,7 @@ struct BrokenCase {
 
 const std::vector<BrokenCase> kBroken = {
     {"multiplicity-not-dividing.yaml", "broken/multiplicity-not-dividing.yaml:5:39: cdn.tiers.edge.multiplicity: must divide nodes (1000): each simulated node stands for the same number of real ones"},
+    {"multiplicity-starves-parents.yaml", "broken/multiplicity-starves-parents.yaml:5:38: cdn.tiers.edge.multiplicity: leaves nodes of tier 'shield' without children: 400 / 4 = 100 simulated nodes, each the child of one of its 200 nodes; use a multiplicity of at most 2"},
     {"unknown-key.yaml", "broken/unknown-key.yaml:5:5: pipelines.a.publish_latency: unknown key (expected one of: defects, faults, publish_latency_ms)"},
     {"wrong-type.yaml", "broken/wrong-type.yaml:3:13: duration_s: expected an integer in [1, 86400], got 'two minutes'"},
     {"bad-distribution.yaml", "broken/bad-distribution.yaml:4:56: pipelines.a.publish_latency_ms.lognormal.p99: expected a number >= median (300), got '200'"},
