@@ -376,6 +376,28 @@ TEST(StoriesRealtime, ThreeInstancesOverRedisClusterLoseNothingWhenOneDies) {
   EXPECT_EQ(q.number("SELECT SUM(errors) FROM instance_intervals WHERE " + r.r), 0);
 }
 
+TEST(StoriesRealtime, ThreeInstancesWithAKillRecordTheOriginCountersAtTheEnd) {
+  // The three instances over a Redis Cluster, instance 2 killed at 4 s for 2 s, the store
+  // slow from 9 s; then the scrape of /metrics after the settle. Shaped so that nothing
+  // is left to do at the end, as at the end of the full 70 s scenario: 10 s long, a whole
+  // number of the 10 s progress ticks, and no CDN timeline or feed polls (whose next
+  // poll, already scheduled, would fall after the end). The harness's io_context then
+  // runs out of work before the scrape, which must still be answered: it used to stop
+  // for good there, and the scrape was sent and silently never answered.
+  Scenario s = shortened(load("three-instances-redis"), 0.2);  // 400 ms segments
+  s.duration_s = 10;
+  s.cdn.features.filtering = false;  // no timeline polls (nor edge holds)
+  s.cdn.features.hold = false;
+  s.cdn.features.invalidation_feed = false;  // no feed polls
+  RunResult r = run(s, false, "rt-three-metrics");
+  Db q(r.db);
+  EXPECT_GT(q.number("SELECT SUM(no_answer) FROM instance_intervals WHERE " + r.r + " AND instance = 2"), 0);
+  EXPECT_GT(q.number("SELECT COUNT(*) FROM origin_metrics WHERE " + r.r), 10);
+  EXPECT_GT(q.number("SELECT value FROM origin_metrics WHERE " + r.r +
+                     " AND series = 'liveorigin_hot_cache_hits_total'"),
+            0);
+}
+
 uint16_t free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
