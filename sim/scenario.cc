@@ -258,17 +258,25 @@ void parse_model_sections(MapReader& r, OriginModel& m) {
   if (!store.IsNull()) m.store = parse_model_store(store, r.child("store"), m.store);
 }
 
+// A key naming a file, relative to the scenario's directory; `at` gets the key's
+// "file:line:col" for errors found when the file is read later.
+std::string file_key(const YAML::Node& node, const Location& key, const Location& where, std::string& at) {
+  const std::string c = yaml::scalar_string(node, key);
+  if (c.empty()) yaml::fail(node, key, "expected a file name, got ''");
+  std::filesystem::path p(c);
+  if (p.is_relative()) p = std::filesystem::path(where.source).parent_path() / p;
+  const YAML::Mark m = node.Mark();
+  at = where.source + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+  return p.lexically_normal().string();
+}
+
 OriginModel parse_model(const YAML::Node& node, const Location& where, OriginModel base, std::string* where_out) {
   MapReader r(node, where);
   const YAML::Node cal = r.node("calibration");
   if (!cal.IsNull()) {
-    const std::string c = yaml::scalar_string(cal, r.child("calibration"));
-    if (c.empty()) yaml::fail(cal, r.child("calibration"), "expected a file name, got ''");
-    std::filesystem::path p(c);
-    if (p.is_relative()) p = std::filesystem::path(where.source).parent_path() / p;
-    base.calibration_path = p.lexically_normal().string();
-    const YAML::Mark mk = cal.Mark();
-    if (where_out) *where_out = where.source + ":" + std::to_string(mk.line + 1) + ":" + std::to_string(mk.column + 1);
+    std::string at;
+    base.calibration_path = file_key(cal, r.child("calibration"), where, at);
+    if (where_out) *where_out = at;
   }
   parse_model_sections(r, base);
   r.finish();
@@ -328,13 +336,7 @@ OriginSpec parse_origin(const YAML::Node& node, const Location& where, int64_t r
 
   const YAML::Node config = only_if(r, "config", !external, "only for mode in-process or child (an external origin has its own config)");
   if (!config.IsNull()) {
-    const std::string c = yaml::scalar_string(config, r.child("config"));
-    if (c.empty()) yaml::fail(config, r.child("config"), "expected a file name, got ''");
-    std::filesystem::path p(c);
-    if (p.is_relative()) p = std::filesystem::path(where.source).parent_path() / p;
-    o.config_path = p.lexically_normal().string();
-    const YAML::Mark m = config.Mark();
-    o.config_where = where.source + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+    o.config_path = file_key(config, r.child("config"), where, o.config_where);
   }
   const bool has_config = !o.config_path.empty();
 
