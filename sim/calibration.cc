@@ -189,6 +189,9 @@ Result<std::string> calibration_text(std::string_view bench_json, std::string_vi
       y << "    # throughput: not measured: the model's default\n"
         << "    ops_per_s: " << num(defaults.ops_per_s) << "\n";
     }
+    y << "    # the journal's publication to the other instances: not measured by scripts/bench; the\n"
+      << "    # model's default (docs/storage.md: milliseconds)\n"
+      << "    journal_ms: " << dist_default(defaults.journal_ms) << "\n";
     y << "    " << hot_note << "\n"
       << "    hot_cache_hit_ratio: " << num(hot) << "\n";
   };

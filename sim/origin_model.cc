@@ -196,7 +196,7 @@ std::vector<OriginLink*> ModelledOrigin::instances() {
 
 void ModelledOrigin::replicate(int from, const LinkRequest& request) {
   if (instances_.size() < 2) return;
-  const int64_t at = scheduler_.now_ms() + at_ms(std::max(0.0, rng_.sample(model_.store.write_ms)));
+  const int64_t at = scheduler_.now_ms() + at_ms(std::max(0.0, rng_.sample(model_.store.journal_ms)));
   auto shared = std::make_shared<const LinkRequest>(request);
   scheduler_.run_at(at, [this, from, shared] {
     for (size_t i = 0; i < instances_.size(); ++i) {

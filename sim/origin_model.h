@@ -7,8 +7,9 @@
 //   - the store is shared: every read an instance's hot cache does not answer, and
 //     every write, is one of the store's `ops_per_s`, done after its latency; faults
 //     slow it or stop it;
-//   - what one instance accepts (a PUT, an admin action) reaches the others after a
-//     store write's latency, as the journal carries it (docs/storage.md).
+//   - what one instance accepts (a PUT, an admin action, once its store writes are
+//     done) reaches the others after `journal_ms`, as the journal's publication
+//     carries it (docs/storage.md).
 // An instance killed answers nothing (its in-flight requests get no answer, new ones
 // are refused) until it is started again; its core keeps its state, as a restart that
 // replays the journal would have it.

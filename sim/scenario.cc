@@ -245,6 +245,7 @@ OriginModel::Store parse_model_store(const YAML::Node& node, const Location& whe
   MapReader r(node, where);
   m.read_ms = distribution(r, "read_ms", m.read_ms, 0, 60'000);
   m.write_ms = distribution(r, "write_ms", m.write_ms, 0, 60'000);
+  m.journal_ms = distribution(r, "journal_ms", m.journal_ms, 0, 60'000);
   m.ops_per_s = r.number("ops_per_s", m.ops_per_s, 1, 1e12);
   m.hot_cache_hit_ratio = r.number("hot_cache_hit_ratio", m.hot_cache_hit_ratio, 0, 1);
   r.finish();
@@ -1152,6 +1153,7 @@ boost::json::value to_json(const Scenario& s) {
                     {"ingest_workers", m.instance.ingest_workers}}},
       {"store", {{"read_ms", dist_json(m.store.read_ms)},
                  {"write_ms", dist_json(m.store.write_ms)},
+                 {"journal_ms", dist_json(m.store.journal_ms)},
                  {"ops_per_s", m.store.ops_per_s},
                  {"hot_cache_hit_ratio", m.store.hot_cache_hit_ratio}}}};
   origin["store"] = store_name(s.origin.store);

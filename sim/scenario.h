@@ -115,6 +115,10 @@ struct OriginModel {
   struct Store {
     Distribution read_ms{Distribution::Kind::lognormal, 0.3, 2};
     Distribution write_ms{Distribution::Kind::lognormal, 0.5, 3};
+    // From one instance accepting a change (its store writes done) to the others
+    // applying it: the journal entry's publication over pub/sub (docs/storage.md
+    // "Many instances": milliseconds).
+    Distribution journal_ms{Distribution::Kind::lognormal, 1, 5};
     double ops_per_s = 100'000;
     double hot_cache_hit_ratio = 0.9;
   };

@@ -88,6 +88,9 @@ TEST(Calibrate, DerivesTheInstanceAndStoreModelFromTheBench) {
   EXPECT_DOUBLE_EQ(m.store.write_ms.a, 20);
   EXPECT_DOUBLE_EQ(m.store.hot_cache_hit_ratio, OriginModel::Store{}.hot_cache_hit_ratio);  // not measured
   EXPECT_NE(text->find("not measured (no --run with a hot cache)"), std::string::npos) << *text;
+  // The journal's publication is not something the bench measures: the default, said so.
+  EXPECT_DOUBLE_EQ(m.store.journal_ms.a, OriginModel::Store{}.journal_ms.a);
+  EXPECT_NE(text->find("journal's publication to the other instances: not measured"), std::string::npos);
 
   auto sqlite = parse_calibration(*text, "cal.yaml", OriginSpec::Store::sqlite);
   ASSERT_TRUE(sqlite);
