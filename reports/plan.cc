@@ -126,14 +126,6 @@ bool same_others(const Settings& a, const Settings& b, const std::string& key) {
   return true;
 }
 
-Result<std::string> write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return make_error("cannot write " + path.string());
-  return path.string();
-}
-
 }  // namespace
 
 std::string settings_text(const Settings& set) {
@@ -410,10 +402,9 @@ std::string render_plan_csv(const Plan& plan) {
 }
 
 Result<std::string> write_plan_manifest(const Plan& plan, const std::string& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return make_error("cannot create " + dir + ": " + ec.message());
-  return write_text(fs::path(dir) / "plan.json", pretty_json(plan_json(plan)));
+  auto made = make_dir(dir);
+  if (!made) return made.error();
+  return write_file(*made / "plan.json", pretty_json(plan_json(plan)));
 }
 
 Result<WrittenPlan> write_plan(const Plan& plan, const std::string& dir) {
@@ -421,13 +412,13 @@ Result<WrittenPlan> write_plan(const Plan& plan, const std::string& dir) {
   auto js = write_plan_manifest(plan, dir);
   if (!js) return js.error();
   w.json = *js;
-  auto md = write_text(fs::path(dir) / "plan.md", render_plan_markdown(plan));
+  auto md = write_file(fs::path(dir) / "plan.md", render_plan_markdown(plan));
   if (!md) return md.error();
   w.markdown = *md;
-  auto csv = write_text(fs::path(dir) / "plan.csv", render_plan_csv(plan));
+  auto csv = write_file(fs::path(dir) / "plan.csv", render_plan_csv(plan));
   if (!csv) return csv.error();
   w.csv = *csv;
-  auto html = write_text(fs::path(dir) / "plan.html", render_plan_html(plan));
+  auto html = write_file(fs::path(dir) / "plan.html", render_plan_html(plan));
   if (!html) return html.error();
   w.html = *html;
   return w;

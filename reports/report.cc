@@ -124,12 +124,16 @@ std::map<std::string, int64_t> Report::served_by_pipeline() const {
   return out;
 }
 
-// What runs.parameters_json says of the origin model (sim/runner.cc writes it).
-static std::string describe_origin_model(const std::string& parameters_json) {
+// runs.parameters_json (sim/runner.cc writes it) as an object; empty when unreadable.
+static json::object parameters_of(const std::string& parameters_json) {
   boost::system::error_code ec;
-  const json::value v = json::parse(parameters_json, ec);
-  const json::object* params = ec ? nullptr : v.if_object();
-  const json::value* m = params ? params->if_contains("origin_model") : nullptr;
+  json::value v = json::parse(parameters_json, ec);
+  return !ec && v.is_object() ? std::move(v.as_object()) : json::object();
+}
+
+// What the parameters say of the origin model: "4 instances, redis store, calibration ...".
+static std::string describe_origin_model(const json::object& params) {
+  const json::value* m = params.if_contains("origin_model");
   if (!m || !m->is_object()) return "";
   const json::object& o = m->as_object();
   auto text = [&](const char* key) {
@@ -148,17 +152,18 @@ static std::string describe_origin_model(const std::string& parameters_json) {
   return out;
 }
 
-std::vector<std::string> recorded_overrides(const std::string& parameters_json) {
+static std::vector<std::string> overrides_of(const json::object& params) {
   std::vector<std::string> out;
-  boost::system::error_code ec;
-  const json::value v = json::parse(parameters_json, ec);
-  if (ec || !v.is_object()) return out;
-  const json::value* o = v.as_object().if_contains("overrides");
+  const json::value* o = params.if_contains("overrides");
   if (!o || !o->is_array()) return out;
   for (const auto& x : o->as_array()) {
     if (x.is_string()) out.emplace_back(x.as_string());
   }
   return out;
+}
+
+std::vector<std::string> recorded_overrides(const std::string& parameters_json) {
+  return overrides_of(parameters_of(parameters_json));
 }
 
 Result<Report> collect_report(const ResultsDb& db, int64_t run) {
@@ -182,8 +187,9 @@ Result<Report> collect_report(const ResultsDb& db, int64_t run) {
     rr.origin_mode = r[7].text();
     rr.origin_url = r[8].text();
     rr.parameters_json = r[9].text();
-    rr.origin_model = describe_origin_model(rr.parameters_json);
-    rr.overrides = recorded_overrides(rr.parameters_json);
+    const json::object params = parameters_of(rr.parameters_json);
+    rr.origin_model = describe_origin_model(params);
+    rr.overrides = overrides_of(params);
     rr.interval_ms = std::max<int64_t>(1, r[10].integer(1000));
     rr.started_ms = r[11].integer();
     rr.ended_ms = r[12].integer();
@@ -1191,8 +1197,6 @@ std::string render_junit(const Report& r, const std::vector<BaselineCheck>* base
 // ---------------------------------------------------------------------------------------
 // Files.
 
-namespace {
-
 Result<std::string> write_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return make_error("cannot write " + path.string());
@@ -1208,8 +1212,6 @@ Result<fs::path> make_dir(const std::string& dir) {
   if (ec) return make_error("cannot create " + dir + ": " + ec.message());
   return fs::path(dir);
 }
-
-}  // namespace
 
 std::string default_report_dir(const Report& r) {
   std::string name;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -207,6 +208,10 @@ struct WrittenReports {
 };
 // Writes report.html, report.md, report.json and junit.xml into `dir` (created).
 Result<WrittenReports> write_reports(const Report& r, const std::string& dir);
+// One output file, whole ("cannot write PATH" when it fails); returns its path.
+Result<std::string> write_file(const std::filesystem::path& path, const std::string& text);
+// `dir` and its parents ("cannot create DIR: why").
+Result<std::filesystem::path> make_dir(const std::string& dir);
 // The default directory for a run's reports: out/<scenario>-run<id>.
 std::string default_report_dir(const Report& r);
 

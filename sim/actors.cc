@@ -606,7 +606,8 @@ CdnResult CdnNode::origin_result(const CdnRequest& request, const LinkResponse& 
   w_.recorder.latency({"origin_get", request.request_class, "origin", at - sent, 1});
   if (ht >= 0) w_.recorder.latency({"hold_wait", request.request_class, "origin", ht, 1});
   // What the origin's capacity decides: the exchange without the time it was held.
-  w_.recorder.latency({"origin_service", request.request_class, "origin", std::max<int64_t>(0, at - sent - std::max<int64_t>(ht, 0)), 1});
+  const int64_t served_ms = std::max<int64_t>(0, at - sent - std::max<int64_t>(ht, 0));
+  w_.recorder.latency({"origin_service", request.request_class, "origin", served_ms, 1});
   return r;
 }
 

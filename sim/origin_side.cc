@@ -155,6 +155,20 @@ Result<bool> OriginSide::start(const Scenario& s, const Options& o) {
 
 std::string OriginSide::store_url() const { return impl_->store_url; }
 
+void OriginSide::apply(const OriginSpec::Fault& f, bool begin) {
+  switch (f.kind) {
+    case OriginSpec::Fault::Kind::store_slow: store_slow(begin ? f.delay_ms : 0); break;
+    case OriginSpec::Fault::Kind::store_down: store_down(begin); break;
+    case OriginSpec::Fault::Kind::origin_kill:
+      if (begin) {
+        kill(f.instance);
+      } else {
+        restart(f.instance);
+      }
+      break;
+  }
+}
+
 void OriginSide::store_slow(int64_t delay_ms) {
   if (impl_->faults) {
     impl_->faults->set_get_delay_ms(delay_ms);

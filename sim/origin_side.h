@@ -35,15 +35,17 @@ class OriginSide {
   const std::vector<std::string>& urls() const { return urls_; }
   std::string store_url() const;
 
-  // The faults (at their time in the run; the runner schedules them).
-  void store_slow(int64_t delay_ms);
-  void store_down(bool down);
-  void kill(int instance);     // kill -9, from 1
-  void restart(int instance);  // on its port again; returns at once, it starts by itself
+  // A scenario fault (origin.faults) beginning or ending, at its time in the run (the
+  // runner schedules it), as ModelledOrigin::apply does in virtual time.
+  void apply(const OriginSpec::Fault& fault, bool begin);
 
   void stop();
 
  private:
+  void store_slow(int64_t delay_ms);
+  void store_down(bool down);
+  void kill(int instance);     // kill -9, from 1
+  void restart(int instance);  // on its port again; returns at once, it starts by itself
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::vector<std::string> urls_;

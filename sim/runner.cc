@@ -544,19 +544,7 @@ Result<RunSummary> run_scenario(const Scenario& scenario, const RunOptions& opti
 
   Fleet fleet;
   fleet.build(world, origins, options.viewer_groups_per_edge);
-  schedule_actions(world, link, [&side](const OriginSpec::Fault& f, bool begin) {
-    switch (f.kind) {
-      case OriginSpec::Fault::Kind::store_slow: side.store_slow(begin ? f.delay_ms : 0); break;
-      case OriginSpec::Fault::Kind::store_down: side.store_down(begin); break;
-      case OriginSpec::Fault::Kind::origin_kill:
-        if (begin) {
-          side.kill(f.instance);
-        } else {
-          side.restart(f.instance);
-        }
-        break;
-    }
-  });
+  schedule_actions(world, link, [&side](const OriginSpec::Fault& f, bool begin) { side.apply(f, begin); });
   fleet.start();
 
   auto in_flight = [&] {
