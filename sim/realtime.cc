@@ -35,7 +35,7 @@ AsioScheduler::~AsioScheduler() {
   for (auto& [id, t] : impl_->timers) t->cancel();
 }
 
-TimerId AsioScheduler::run_at(int64_t at_ms, std::function<void()> fn) {
+TimerId AsioScheduler::run_at(int64_t at_ms, Task fn) {
   const TimerId id = impl_->next_id++;
   auto timer = std::make_shared<net::steady_timer>(impl_->ioc);
   const int64_t delay = std::max<int64_t>(0, at_ms - now_ms());
@@ -44,7 +44,7 @@ TimerId AsioScheduler::run_at(int64_t at_ms, std::function<void()> fn) {
   Impl* impl = impl_.get();
   const SystemClock* clock = &clock_;
   const int64_t due = std::max(at_ms, now_ms());
-  timer->async_wait([impl, id, due, clock, fn = std::move(fn)](error_code ec) {
+  timer->async_wait([impl, id, due, clock, fn = std::move(fn)](error_code ec) mutable {
     if (ec) return;  // cancelled
     const int64_t lag = clock->now_ms() - due;
     impl->max_lag_ms = std::max(impl->max_lag_ms, lag);

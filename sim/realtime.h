@@ -20,7 +20,7 @@ class AsioScheduler final : public Scheduler {
   explicit AsioScheduler(boost::asio::io_context& ioc);
   ~AsioScheduler() override;
   int64_t now_ms() const override { return clock_.now_ms(); }
-  TimerId run_at(int64_t at_ms, std::function<void()> fn) override;
+  TimerId run_at(int64_t at_ms, Task fn) override;
   void cancel(TimerId id) override;
   const Clock& clock() const override { return clock_; }
   size_t pending() const;
