@@ -30,6 +30,17 @@ std::string segment_target(const Scenario& s, const std::string& stream, int64_t
   return "/live/" + s.event.id + "/" + stream + "/" + std::to_string(n) + ".m4s";
 }
 
+}  // namespace
+
+Target Targets::segment(const Scenario& scenario, size_t stream_index, int64_t n) {
+  if (segments_.size() <= stream_index) segments_.resize(scenario.event.streams.size());
+  auto [it, fresh] = segments_[stream_index].try_emplace(n);
+  if (fresh) it->second = intern(segment_target(scenario, scenario.event.streams[stream_index].id, n));
+  return it->second;
+}
+
+namespace {
+
 // Filler for segment bodies: generated once, sliced per segment.
 const std::string& filler() {
   static const std::string bytes = [] {
@@ -534,8 +545,7 @@ void CdnNode::lookup(const CdnRequest& request, Done done, bool held) {
     }
   }
   // Collapsing: every request for an object already on its way waits for that answer.
-  std::string key = request.target;
-  if (!features_.collapsing) key += "#" + std::to_string(++request_seq_);
+  const FlightKey key{request.target, features_.collapsing ? 0 : ++request_seq_};
   auto [slot, first] = in_flight_.try_emplace(key);
   CdnRequest waiting = request;
   slot->second.emplace_back(std::move(waiting), [held, done = std::move(done)](const CdnResult& r) {
@@ -568,7 +578,7 @@ void CdnNode::lookup(const CdnRequest& request, Done done, bool held) {
 
 LinkRequest CdnNode::origin_request(const CdnRequest& request) {
   LinkRequest lr;
-  lr.target = request.target;
+  lr.target = request.target.str();
   if (request.request_class == "background") lr.headers.emplace_back("Live-Priority", "background");
   return lr;
 }
@@ -634,7 +644,7 @@ void CdnNode::fill_upstream(const CdnRequest& request, int64_t caches) {
   }
 }
 
-void CdnNode::complete(const std::string& key, const CdnResult& result, int64_t ttl_ms) {
+void CdnNode::complete(const FlightKey& key, const CdnResult& result, int64_t ttl_ms) {
   auto it = in_flight_.find(key);
   if (it == in_flight_.end()) return;
   auto waiters = std::move(it->second);
@@ -672,7 +682,7 @@ void CdnNode::complete(const std::string& key, const CdnResult& result, int64_t 
   }
 }
 
-void CdnNode::store(const std::string& target, const CdnResult& result, int64_t ttl_ms, const CdnRequest& request,
+void CdnNode::store(Target target, const CdnResult& result, int64_t ttl_ms, const CdnRequest& request,
                     int64_t filled) {
   Entry e;
   e.result = result;
@@ -687,9 +697,9 @@ void CdnNode::store(const std::string& target, const CdnResult& result, int64_t 
     cache_order_.pop_front();
   }
   if (cache_order_.size() > 2 * kCacheEntriesMax) {  // keys of purged entries pile up: compact
-    std::deque<std::string> live;
-    for (auto& k : cache_order_) {
-      if (cache_.contains(k)) live.push_back(std::move(k));
+    std::deque<Target> live;
+    for (const Target& k : cache_order_) {
+      if (cache_.contains(k)) live.push_back(k);
     }
     cache_order_.swap(live);
   }
@@ -744,7 +754,7 @@ void ViewerCohortActor::start() {
         const StreamConfig& sc = w_.timing(si);
         // A player starts with the init segment, then the segment after the live edge.
         CdnRequest init;
-        init.target = "/live/" + w_.scenario.event.id + "/" + sc.id + "/init.mp4";
+        init.target = w_.targets.intern("/live/" + w_.scenario.event.id + "/" + sc.id + "/init.mp4");
         init.request_class = "live";
         init.weight = groups_[g].weight;
         groups_[g].edge->get(init, [](const CdnResult&) {});
@@ -787,7 +797,7 @@ void ViewerCohortActor::request(size_t g, size_t si, int64_t n, int attempt, int
   req.weight = grp.weight;
   req.request_class = spec_.behaviour == ViewerCohort::Behaviour::dvr ? "dvr" : "live";
   if (attempt == 1 && rng_.chance(spec_.background_ratio)) req.request_class = "background";
-  req.target = segment_target(w_.scenario, stream.id, n);
+  req.target = w_.targets.segment(w_.scenario, si, n);
   bool invalid = false;
   if (attempt == 1 && rng_.chance(spec_.invalid_request_ratio)) {
     // What a broken player or a scraper asks for: numbers far in the future, events that do not exist.
@@ -795,10 +805,10 @@ void ViewerCohortActor::request(size_t g, size_t si, int64_t n, int attempt, int
     req.request_class = "invalid";
     if (rng_.chance(0.5)) {
       req.number = n + 100'000 + rng_.uniform_int(0, 1'000'000);
-      req.target = segment_target(w_.scenario, stream.id, *req.number);
+      req.target = w_.targets.intern(segment_target(w_.scenario, stream.id, *req.number));
     } else {
-      req.target = "/live/no-such-event-" + std::to_string(rng_.uniform_int(0, 999)) + "/" + stream.id + "/" +
-                   std::to_string(n) + ".m4s";
+      req.target = w_.targets.intern("/live/no-such-event-" + std::to_string(rng_.uniform_int(0, 999)) + "/" +
+                                     stream.id + "/" + std::to_string(n) + ".m4s");
       req.stream.clear();
       req.number.reset();
     }

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "origin/core/config.h"
@@ -52,6 +53,40 @@ class SentRegistry {
 StreamConfig stream_timing(const StreamSpec& s);
 
 // Shared by the actors of one run.
+// A CDN request's target, interned: equal targets are one string, so caches and
+// collapsing key on a pointer, and copying a request (it is copied at every tier, for
+// every waiter) allocates nothing.
+class Target {
+ public:
+  Target() = default;
+  const std::string& str() const { return s_ != nullptr ? *s_ : empty(); }
+  bool operator==(const Target& o) const { return s_ == o.s_; }
+  struct Hash {
+    size_t operator()(const Target& t) const { return std::hash<const void*>{}(t.s_); }
+  };
+
+ private:
+  friend class Targets;
+  explicit Target(const std::string* s) : s_(s) {}
+  static const std::string& empty() {
+    static const std::string e;
+    return e;
+  }
+  const std::string* s_ = nullptr;
+};
+
+// The run's interned targets. Segment targets are also kept by stream and number, so a
+// viewer's request finds its target without building the string.
+class Targets {
+ public:
+  Target intern(std::string s) { return Target(&*strings_.insert(std::move(s)).first); }
+  Target segment(const Scenario& scenario, size_t stream_index, int64_t n);
+
+ private:
+  std::unordered_set<std::string> strings_;  // nodes: their addresses stay
+  std::vector<std::unordered_map<int64_t, Target>> segments_;  // by stream index
+};
+
 struct World {
   Scheduler& scheduler;
   Recorder& recorder;
@@ -65,6 +100,7 @@ struct World {
 
   // Virtual time: segment bodies are short stand-ins whose tag carries their size.
   bool compact_bodies = false;
+  Targets targets;
 
   const StreamConfig& timing(size_t stream_index) const { return timings[stream_index]; }
   static std::vector<StreamConfig> timings_of(const Scenario& s) {
@@ -103,7 +139,7 @@ class Packager {
 };
 
 struct CdnRequest {
-  std::string target;               // "/live/final/video/123.m4s"
+  Target target;                    // "/live/final/video/123.m4s"
   std::string stream;               // "" for non-segment objects
   std::optional<int64_t> number;
   std::string request_class = "live";  // live | dvr | background | other
@@ -157,7 +193,12 @@ class CdnNode {
 
   void lookup(const CdnRequest& request, Done done, bool held);
   void fetch(const CdnRequest& request);
-  void complete(const std::string& target, const CdnResult& result, int64_t ttl_ms);
+  // What in_flight_ waits on: a target, and with collapsing off a number of its own.
+  using FlightKey = std::pair<Target, uint64_t>;
+  struct FlightKeyHash {
+    size_t operator()(const FlightKey& k) const { return Target::Hash{}(k.first) ^ std::hash<uint64_t>{}(k.second); }
+  };
+  void complete(const FlightKey& key, const CdnResult& result, int64_t ttl_ms);
   static LinkRequest origin_request(const CdnRequest& request);
   CdnResult origin_result(const CdnRequest& request, const LinkResponse& resp, int64_t sent);  // and records it
   void record(const CdnRequest& request, const CdnResult& result) { record(request, result, request.weight); }
@@ -166,7 +207,7 @@ class CdnNode {
   void poll_timeline();
   void poll_feed();
   void purge(const std::string& stream, int64_t from, int64_t to);
-  void store(const std::string& target, const CdnResult& result, int64_t ttl_ms, const CdnRequest& request,
+  void store(Target target, const CdnResult& result, int64_t ttl_ms, const CdnRequest& request,
              int64_t filled);
   int64_t fills_for(Entry& e, int64_t weight) const;  // the caches a hit of `weight` finds empty
   void fill_upstream(const CdnRequest& request, int64_t caches);
@@ -180,9 +221,9 @@ class CdnNode {
   const CdnFeatures& features_;
   bool stopped_ = false;
 
-  std::unordered_map<std::string, Entry> cache_;
-  std::deque<std::string> cache_order_;  // insertion order, for the size bound
-  std::unordered_map<std::string, std::vector<std::pair<CdnRequest, Done>>> in_flight_;
+  std::unordered_map<Target, Entry, Target::Hash> cache_;
+  std::deque<Target> cache_order_;  // insertion order, for the size bound
+  std::unordered_map<FlightKey, std::vector<std::pair<CdnRequest, Done>>, FlightKeyHash> in_flight_;
   std::map<std::string, Timeline> timeline_;
   int64_t feed_since_ = 0;
   uint64_t request_seq_ = 0;  // keys of uncollapsed upstream requests
