@@ -142,18 +142,51 @@ void ModelledInstance::answered(uint64_t id, uint64_t generation, std::shared_pt
                                 LinkResponse response) {
   if (generation != generation_) return;
   if (kept && response.status >= 200 && response.status < 300) cluster_.replicate(index_, *kept);
-  // The body leaves at the host's egress rate, behind the bodies already leaving.
+  const double bits = static_cast<double>(wire_bytes(response)) * 8;
+  egress_advance(static_cast<double>(scheduler_.now_ms()));
+  leaving_.push_back(Leaving{egress_served_bits_ + bits, leaving_order_++, id, std::move(response)});
+  std::push_heap(leaving_.begin(), leaving_.end(), LeavesLater{});
+  egress_schedule();
+}
+
+void ModelledInstance::egress_advance(double now_ms) {
+  if (!leaving_.empty() && now_ms > egress_updated_ms_) {
+    const double bits_per_ms = cluster_.model().instance.egress_gbps * 1e6;
+    egress_served_bits_ += (now_ms - egress_updated_ms_) * bits_per_ms / static_cast<double>(leaving_.size());
+  }
+  egress_updated_ms_ = now_ms;
+}
+
+void ModelledInstance::egress_schedule() {
+  scheduler_.cancel(egress_timer_);
+  egress_timer_ = 0;
+  if (leaving_.empty()) return;
   const double bits_per_ms = cluster_.model().instance.egress_gbps * 1e6;
-  const double now = static_cast<double>(scheduler_.now_ms());
-  egress_free_at_ms_ = std::max(egress_free_at_ms_, now) + static_cast<double>(wire_bytes(response)) * 8 / bits_per_ms;
-  scheduler_.run_at(at_ms(egress_free_at_ms_), [this, id, generation, response = std::move(response)]() mutable {
-    if (generation != generation_) return;
-    auto it = pending_.find(id);
-    if (it == pending_.end()) return;
-    auto done = std::move(it->second);
+  const double left = std::max(0.0, leaving_.front().finish_bits - egress_served_bits_);
+  const double due = egress_updated_ms_ + left * static_cast<double>(leaving_.size()) / bits_per_ms;
+  egress_timer_ = scheduler_.run_at(at_ms(due), [this] { egress_due(); });
+}
+
+void ModelledInstance::egress_due() {
+  egress_timer_ = 0;
+  egress_advance(static_cast<double>(scheduler_.now_ms()));
+  // Timers are whole milliseconds: what finished within this one leaves now, and at
+  // least the one the timer was set for (rounding must not leave it for later).
+  if (!leaving_.empty()) egress_served_bits_ = std::max(egress_served_bits_, leaving_.front().finish_bits);
+  std::vector<Leaving> done;
+  while (!leaving_.empty() && leaving_.front().finish_bits <= egress_served_bits_) {
+    std::pop_heap(leaving_.begin(), leaving_.end(), LeavesLater{});
+    done.push_back(std::move(leaving_.back()));
+    leaving_.pop_back();
+  }
+  egress_schedule();
+  for (Leaving& l : done) {
+    auto it = pending_.find(l.id);
+    if (it == pending_.end()) continue;
+    auto deliver = std::move(it->second);
     pending_.erase(it);
-    done(std::move(response));
-  });
+    deliver(std::move(l.response));
+  }
 }
 
 void ModelledInstance::replay(const LinkRequest& request) {
@@ -169,7 +202,10 @@ void ModelledInstance::kill() {
   pending_.clear();
   std::fill(worker_free_at_ms_.begin(), worker_free_at_ms_.end(), 0.0);
   std::fill(ingest_free_at_ms_.begin(), ingest_free_at_ms_.end(), 0.0);
-  egress_free_at_ms_ = 0;
+  leaving_.clear();
+  egress_served_bits_ = 0;
+  scheduler_.cancel(egress_timer_);
+  egress_timer_ = 0;
   for (auto& [id, done] : pending) {
     scheduler_.run_at(scheduler_.now_ms(), [done = std::move(done)] {
       LinkResponse r;

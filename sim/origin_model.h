@@ -86,6 +86,26 @@ class ModelledInstance final : public OriginLink {
   class BytesStore;
   void answered(uint64_t id, uint64_t generation, std::shared_ptr<const LinkRequest> kept, LinkResponse response);
 
+  // The host's egress shares its rate among the responses leaving at once, as TCP
+  // shares a NIC among connections (processor sharing): with n sending, each gets 1/n.
+  // Each response's finish is a point on the service every sending response has had
+  // since the start (egress_served_bits_); the next to finish is the smallest, due
+  // when the served bits reach it at the current share.
+  struct Leaving {
+    double finish_bits;
+    uint64_t order;
+    uint64_t id;
+    LinkResponse response;
+  };
+  struct LeavesLater {
+    bool operator()(const Leaving& a, const Leaving& b) const {
+      return a.finish_bits != b.finish_bits ? a.finish_bits > b.finish_bits : a.order > b.order;
+    }
+  };
+  void egress_advance(double now_ms);
+  void egress_schedule();
+  void egress_due();
+
   Scheduler& scheduler_;
   ModelledOrigin& cluster_;
   int index_;
@@ -95,7 +115,11 @@ class ModelledInstance final : public OriginLink {
   CoreLink core_;
   std::vector<double> worker_free_at_ms_;
   std::vector<double> ingest_free_at_ms_;  // empty: state changes use worker_free_at_ms_
-  double egress_free_at_ms_ = 0;
+  std::vector<Leaving> leaving_;  // a heap by LeavesLater: the next to finish on top
+  double egress_served_bits_ = 0;
+  double egress_updated_ms_ = 0;
+  uint64_t leaving_order_ = 0;
+  TimerId egress_timer_ = 0;
   std::unordered_map<uint64_t, std::function<void(LinkResponse)>> pending_;
   uint64_t next_id_ = 1;
   uint64_t generation_ = 0;  // bumped by kill(): answers from before it are dropped
