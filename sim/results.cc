@@ -56,18 +56,37 @@ size_t bucket_of(int64_t ms) {
 // Recorder
 
 // The maps below are written to per request, and read in key order only once, when the
-// run is written (sorted_by_key).
+// run is written (sorted_by).
 template <class K, class V>
 using HashMap = std::unordered_map<K, V, KeyHash>;
 
-template <class K, class V>
-std::vector<const std::pair<const K, V>*> sorted_by_key(const HashMap<K, V>& m) {
+// `order` maps a key to what it sorts by: the strings its numbers stand for, so rows are
+// written in the order of the strings.
+template <class K, class V, class Order>
+std::vector<const std::pair<const K, V>*> sorted_by(const HashMap<K, V>& m, Order order) {
   std::vector<const std::pair<const K, V>*> out;
   out.reserve(m.size());
   for (const auto& kv : m) out.push_back(&kv);
-  std::sort(out.begin(), out.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::sort(out.begin(), out.end(), [&](const auto* a, const auto* b) { return order(a->first) < order(b->first); });
   return out;
 }
+
+// The strings of the keys (tiers, classes, streams, pipelines, defects, latency names),
+// each held once: the per-request maps key on their numbers, so a record costs a hash
+// of each short string and no copies of them.
+class Names {
+ public:
+  uint32_t id(const std::string& s) {
+    auto [it, fresh] = ids_.try_emplace(s, static_cast<uint32_t>(names_.size()));
+    if (fresh) names_.push_back(&it->first);
+    return it->second;
+  }
+  const std::string& operator[](uint32_t i) const { return *names_[i]; }
+
+ private:
+  std::unordered_map<std::string, uint32_t> ids_;
+  std::vector<const std::string*> names_;
+};
 
 struct Recorder::Impl {
   struct IntervalCounts {
@@ -88,14 +107,16 @@ struct Recorder::Impl {
   struct Segment {
     std::vector<PutRecord> puts;
     std::vector<Serve> serves;  // the first serve and each change of copy
-    std::map<std::tuple<std::string, std::string, std::string, int>, int64_t> viewers;  // (class, pipeline, defects, status)
+    HashMap<std::tuple<uint32_t, uint32_t, uint32_t, int>, int64_t> viewers;  // (class, pipeline, defects, status)
   };
 
   int64_t interval_ms;
   RunInfo info;
-  HashMap<std::tuple<int64_t, std::string, std::string, int>, IntervalCounts> intervals;
-  HashMap<std::tuple<std::string, std::string, std::string>, Histogram> histograms;
-  HashMap<std::pair<std::string, int64_t>, Segment> segments;
+  Names names;
+  HashMap<std::tuple<int64_t, uint32_t, uint32_t, int>, IntervalCounts> intervals;  // (interval, tier, class, status)
+  HashMap<std::tuple<uint32_t, uint32_t, uint32_t>, Histogram> histograms;          // (name, class, tier)
+  HashMap<std::pair<uint32_t, int64_t>, Segment> segments;                          // (stream, number)
+  Segment& segment(const std::string& stream, int64_t number) { return segments[{names.id(stream), number}]; }
   std::vector<FaultRecord> faults;
   struct InstanceCounts {
     int64_t requests = 0, errors = 0, no_answer = 0;
@@ -113,10 +134,10 @@ Recorder::~Recorder() = default;
 
 void Recorder::begin(const RunInfo& info) { impl_->info = info; }
 
-void Recorder::put(const PutRecord& r) { impl_->segments[{r.stream, r.number}].puts.push_back(r); }
+void Recorder::put(const PutRecord& r) { impl_->segment(r.stream, r.number).puts.push_back(r); }
 
 void Recorder::served(const ServeRecord& r) {
-  auto& serves = impl_->segments[{r.stream, r.number}].serves;
+  auto& serves = impl_->segment(r.stream, r.number).serves;
   if (!serves.empty()) {
     Impl::Serve& last = serves.back();
     if (last.pipeline == r.pipeline && last.defects == r.defects && last.version == r.version &&
@@ -131,12 +152,14 @@ void Recorder::served(const ServeRecord& r) {
 }
 
 void Recorder::viewer(const ViewerRecord& r) {
-  impl_->segments[{r.stream, r.number}].viewers[{r.request_class, r.pipeline, r.defects, r.status}] += r.weight;
+  Impl& m = *impl_;
+  m.segment(r.stream, r.number)
+      .viewers[{m.names.id(r.request_class), m.names.id(r.pipeline), m.names.id(r.defects), r.status}] += r.weight;
 }
 
 void Recorder::request(const RequestRecord& r) {
   int64_t interval = floor_div(r.at_ms - impl_->info.started_ms, impl_->interval_ms);
-  Impl::IntervalCounts& c = impl_->intervals[{interval, r.tier, r.request_class, r.status}];
+  Impl::IntervalCounts& c = impl_->intervals[{interval, impl_->names.id(r.tier), impl_->names.id(r.request_class), r.status}];
   c.requests += r.weight;
   c.bytes += r.bytes;
   if (r.cache_hit) c.cache_hits += r.weight;
@@ -152,7 +175,8 @@ void Recorder::request(const RequestRecord& r) {
 
 void Recorder::latency(const LatencyRecord& r) {
   if (r.weight <= 0) return;
-  Impl::Histogram& h = impl_->histograms[{r.name, r.request_class, r.tier}];
+  Impl& m = *impl_;
+  Impl::Histogram& h = m.histograms[{m.names.id(r.name), m.names.id(r.request_class), m.names.id(r.tier)}];
   h.buckets[bucket_of(r.ms)] += r.weight;
   h.count += r.weight;
   h.sum_ms += r.ms * r.weight;
@@ -232,9 +256,11 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
     }
   }
 
-  for (const auto* entry : sorted_by_key(m.segments)) {
+  const Names& names = m.names;
+  for (const auto* entry : sorted_by(m.segments, [&](const auto& k) { return std::tie(names[k.first], k.second); })) {
     const auto& [key, seg] = *entry;
-    const auto& [stream, number] = key;
+    const std::string& stream = names[key.first];
+    const int64_t number = key.second;
     std::optional<int64_t> due;
     bool counted = true;  // when the stream's timeline is unknown
     if (auto it = stream_info.find(stream); it != stream_info.end()) {
@@ -260,26 +286,38 @@ Result<int64_t> Recorder::write(const std::string& db_path, int64_t ended_ms, co
         return fail("cannot insert serves");
       }
     }
-    for (const auto& [vkey, weight] : seg.viewers) {
+    auto by_strings = [&](const auto& k) {
+      return std::tie(names[std::get<0>(k)], names[std::get<1>(k)], names[std::get<2>(k)], std::get<3>(k));
+    };
+    for (const auto* v : sorted_by(seg.viewers, by_strings)) {
+      const auto& [vkey, weight] = *v;
       const auto& [cls, pipeline, defects, st] = vkey;
-      if (!viewers.run(id, stream, number, cls, pipeline, defects, st, weight)) {
+      if (!viewers.run(id, stream, number, names[cls], names[pipeline], names[defects], st, weight)) {
         return fail("cannot insert viewer_segments");
       }
     }
   }
 
-  for (const auto* entry : sorted_by_key(m.intervals)) {
+  auto interval_order = [&](const auto& k) {
+    return std::tie(std::get<0>(k), names[std::get<1>(k)], names[std::get<2>(k)], std::get<3>(k));
+  };
+  for (const auto* entry : sorted_by(m.intervals, interval_order)) {
     const auto& [key, c] = *entry;
     const auto& [interval, tier, cls, st] = key;
-    if (!intervals.run(id, interval, tier, cls, st, c.requests, c.bytes, c.cache_hits, c.collapsed, c.filtered,
+    if (!intervals.run(id, interval, names[tier], names[cls], st, c.requests, c.bytes, c.cache_hits, c.collapsed, c.filtered,
                        c.held, c.shed)) {
       return fail("cannot insert intervals");
     }
   }
 
-  for (const auto* entry : sorted_by_key(m.histograms)) {
+  auto histogram_order = [&](const auto& k) {
+    return std::tie(names[std::get<0>(k)], names[std::get<1>(k)], names[std::get<2>(k)]);
+  };
+  for (const auto* entry : sorted_by(m.histograms, histogram_order)) {
     const auto& [key, h] = *entry;
-    const auto& [name, cls, tier] = key;
+    const std::string& name = names[std::get<0>(key)];
+    const std::string& cls = names[std::get<1>(key)];
+    const std::string& tier = names[std::get<2>(key)];
     for (size_t b = 0; b < kBuckets; ++b) {
       std::optional<int64_t> le;
       if (b < std::size(kLatencyBucketsMs)) le = kLatencyBucketsMs[b];
