@@ -474,7 +474,7 @@ std::optional<CdnResult> CdnNode::filter(const CdnRequest& request) {
   r.filtered = true;
   if (n < floor) {
     r.status = 410;
-    r.reject = "expired";
+    r.reject = w_.targets.intern("expired");
     r.ttl_ms = kExpiredTtlMs;
     return r;
   }
@@ -484,10 +484,10 @@ std::optional<CdnResult> CdnNode::filter(const CdnRequest& request) {
   r.status = 404;
   r.ttl_ms = until - sc.hold_window_ms;
   if (n > edge + sc.lookahead_segments) {
-    r.reject = "too-early";
+    r.reject = w_.targets.intern("too-early");
     r.ttl_ms = std::min<int64_t>(r.ttl_ms, kTooEarlyTtlMsMax);
   } else {
-    r.reject = "not-yet";
+    r.reject = w_.targets.intern("not-yet");
   }
   return r;
 }
@@ -587,7 +587,7 @@ CdnResult CdnNode::origin_result(const CdnRequest& request, const LinkResponse& 
   const int64_t at = w_.scheduler.now_ms();
   CdnResult r;
   r.status = resp.status;
-  r.reject = resp.header("Live-Reject");
+  r.reject = w_.targets.intern(resp.header("Live-Reject"));
   r.version = header_int(resp, "Live-Version", -1);
   r.bytes = resp.body ? static_cast<int64_t>(resp.body->size()) : 0;
   const int64_t ttl = cache_ttl_ms(resp);
@@ -597,9 +597,9 @@ CdnResult CdnNode::origin_result(const CdnRequest& request, const LinkResponse& 
   if ((resp.status == 200 || resp.status == 206) && resp.body && request.number) {
     if (auto tag = parse_segment_tag(*resp.body)) {
       if (resp.status == 200 && tag->size >= 0) r.bytes = tag->size;  // a compact body stands for this many
-      r.pipeline = tag->pipeline;
-      r.defects = w_.sent.defects(request.stream, *request.number, tag->pipeline);
-      ServeRecord served{request.stream, *request.number, at, r.pipeline, r.defects, r.version};
+      r.pipeline = w_.targets.intern(tag->pipeline);
+      r.defects = w_.targets.intern(w_.sent.defects(request.stream, *request.number, tag->pipeline));
+      ServeRecord served{request.stream, *request.number, at, r.pipeline.str(), r.defects.str(), r.version};
       served.markers = resp.header("Live-Markers");
       w_.recorder.served(served);
     }
@@ -611,7 +611,7 @@ CdnResult CdnNode::origin_result(const CdnRequest& request, const LinkResponse& 
   rec.status = resp.status;
   rec.bytes = r.bytes;
   rec.held = r.held;
-  rec.shed = resp.status == 503 && r.reject == "overload";
+  rec.shed = resp.status == 503 && r.reject.str() == "overload";
   w_.recorder.request(rec);
   w_.recorder.latency({"origin_get", request.request_class, "origin", at - sent, 1});
   if (ht >= 0) w_.recorder.latency({"hold_wait", request.request_class, "origin", ht, 1});
@@ -818,7 +818,8 @@ void ViewerCohortActor::request(size_t g, size_t si, int64_t n, int attempt, int
     // Retried: 503, a not-yet, and a 404 that gives no reason (any other origin's
     // "not there yet"), as players retry; a 404 with a reason (missing, too-early,
     // unknown-event) and a 410 are final.
-    const bool retryable = r.status == 503 || (r.status == 404 && (r.reject == "not-yet" || r.reject.empty()));
+    const bool retryable =
+        r.status == 503 || (r.status == 404 && (r.reject.str() == "not-yet" || r.reject.empty_string()));
     if (!invalid && retryable && attempt < kViewerAttemptsMax && now < groups_[g].leave_ms && now < w_.run_end_ms) {
       const CdnFeatures& f = w_.scenario.cdn.features;
       const int64_t delay = f.retry_after_hint && r.ttl_ms > 0 ? std::clamp<int64_t>(r.ttl_ms, 20, 10'000)
@@ -839,8 +840,10 @@ void ViewerCohortActor::request(size_t g, size_t si, int64_t n, int attempt, int
       ViewerRecord v;
       v.stream = req.stream;
       v.number = *req.number;
-      v.pipeline = r.status == 200 ? r.pipeline : "";
-      v.defects = r.status == 200 ? r.defects : "";
+      if (r.status == 200) {
+        v.pipeline = r.pipeline.str();
+        v.defects = r.defects.str();
+      }
       v.status = r.status;
       v.weight = req.weight;
       v.request_class = req.request_class;

@@ -60,6 +60,7 @@ class Target {
  public:
   Target() = default;
   const std::string& str() const { return s_ != nullptr ? *s_ : empty(); }
+  bool empty_string() const { return s_ == nullptr || s_->empty(); }
   bool operator==(const Target& o) const { return s_ == o.s_; }
   struct Hash {
     size_t operator()(const Target& t) const { return std::hash<const void*>{}(t.s_); }
@@ -146,13 +147,15 @@ struct CdnRequest {
   int64_t weight = 1;                   // viewers (or alike nodes) this request stands for
 };
 
+// Copied for every waiter at every tier and kept in every cache: its strings are
+// interned (Targets), so it is a few words.
 struct CdnResult {
   int status = 0;
-  std::string pipeline;  // whose copy (from the body tag), "" if none
-  std::string defects;
+  Target pipeline;       // whose copy (from the body tag), "" if none
+  Target defects;
   int64_t version = -1;
   int64_t ttl_ms = 0;    // what a cache may keep it for, from now
-  std::string reject;    // Live-Reject
+  Target reject;         // Live-Reject
   int64_t bytes = 0;
   bool cache_hit = false;
   bool collapsed = false;
