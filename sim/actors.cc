@@ -354,7 +354,7 @@ RequestRecord request_record(int64_t at_ms, const std::string& tier, const CdnRe
   RequestRecord rec;
   rec.at_ms = at_ms;
   rec.tier = tier;
-  rec.request_class = request.request_class;
+  rec.request_class = request.request_class.str();
   rec.status = result.status;
   rec.weight = weight;
   rec.bytes = result.bytes * weight;
@@ -377,7 +377,7 @@ void CdnNode::start() {
 }
 
 int64_t CdnNode::live_edge(const std::string& stream) const {
-  auto it = timeline_.find(stream);
+  auto it = timeline_.find(w_.targets.find(stream));
   if (it == timeline_.end() || !it->second.known) return -1;
   return liveorigin::live_edge(it->second.stream, w_.scheduler.now_ms());
 }
@@ -410,7 +410,7 @@ void CdnNode::poll_timeline() {
           if (!tmpl) continue;
           t.stream.parsed_template = *tmpl;
           t.known = true;
-          timeline_[t.stream.id] = std::move(t);
+          timeline_[w_.targets.intern(t.stream.id)] = std::move(t);
         }
       }
     }
@@ -453,7 +453,7 @@ void CdnNode::poll_feed() {
 void CdnNode::purge(const std::string& stream, int64_t from, int64_t to) {
   for (auto it = cache_.begin(); it != cache_.end();) {
     const Entry& e = it->second;
-    if (e.number >= 0 && (stream.empty() || e.stream == stream) && e.number >= from && e.number <= to) {
+    if (e.number >= 0 && (stream.empty() || e.stream.str() == stream) && e.number >= from && e.number <= to) {
       it = cache_.erase(it);
     } else {
       ++it;
@@ -504,7 +504,7 @@ void CdnNode::get(const CdnRequest& request, Done done) {
       const int64_t now = w_.scheduler.now_ms();
       if (avail > now && avail - now <= it->second.stream.hold_window_ms) {
         // Hold at the edge until the segment is due; then ask (the origin holds the rest).
-        w_.recorder.latency({"hold_wait", request.request_class, tier_, avail - now, request.weight});
+        w_.recorder.latency({"hold_wait", request.request_class.str(), tier_, avail - now, request.weight});
         w_.scheduler.run_at(avail, [this, request, done = std::move(done)]() mutable {
           lookup(request, std::move(done), true);
         });
@@ -579,7 +579,7 @@ void CdnNode::lookup(const CdnRequest& request, Done done, bool held) {
 LinkRequest CdnNode::origin_request(const CdnRequest& request) {
   LinkRequest lr;
   lr.target = request.target.str();
-  if (request.request_class == "background") lr.headers.emplace_back("Live-Priority", "background");
+  if (request.request_class.str() == "background") lr.headers.emplace_back("Live-Priority", "background");
   return lr;
 }
 
@@ -598,8 +598,8 @@ CdnResult CdnNode::origin_result(const CdnRequest& request, const LinkResponse& 
     if (auto tag = parse_segment_tag(*resp.body)) {
       if (resp.status == 200 && tag->size >= 0) r.bytes = tag->size;  // a compact body stands for this many
       r.pipeline = w_.targets.intern(tag->pipeline);
-      r.defects = w_.targets.intern(w_.sent.defects(request.stream, *request.number, tag->pipeline));
-      ServeRecord served{request.stream, *request.number, at, r.pipeline.str(), r.defects.str(), r.version};
+      r.defects = w_.targets.intern(w_.sent.defects(request.stream.str(), *request.number, tag->pipeline));
+      ServeRecord served{request.stream.str(), *request.number, at, r.pipeline.str(), r.defects.str(), r.version};
       served.markers = resp.header("Live-Markers");
       w_.recorder.served(served);
     }
@@ -607,17 +607,18 @@ CdnResult CdnNode::origin_result(const CdnRequest& request, const LinkResponse& 
   RequestRecord rec;
   rec.at_ms = at;
   rec.tier = "origin";
-  rec.request_class = request.request_class;
+  rec.request_class = request.request_class.str();
   rec.status = resp.status;
   rec.bytes = r.bytes;
   rec.held = r.held;
   rec.shed = resp.status == 503 && r.reject.str() == "overload";
   w_.recorder.request(rec);
-  w_.recorder.latency({"origin_get", request.request_class, "origin", at - sent, 1});
-  if (ht >= 0) w_.recorder.latency({"hold_wait", request.request_class, "origin", ht, 1});
+  const std::string& cls = request.request_class.str();
+  w_.recorder.latency({"origin_get", cls, "origin", at - sent, 1});
+  if (ht >= 0) w_.recorder.latency({"hold_wait", cls, "origin", ht, 1});
   // What the origin's capacity decides: the exchange without the time it was held.
   const int64_t served_ms = std::max<int64_t>(0, at - sent - std::max<int64_t>(ht, 0));
-  w_.recorder.latency({"origin_service", request.request_class, "origin", served_ms, 1});
+  w_.recorder.latency({"origin_service", cls, "origin", served_ms, 1});
   return r;
 }
 
@@ -714,9 +715,15 @@ void CdnNode::record(const CdnRequest& request, const CdnResult& result, int64_t
 
 ViewerCohortActor::ViewerCohortActor(World& world, const ViewerCohort& spec, std::vector<CdnNode*> edges,
                                      int groups_per_edge)
-    : w_(world), spec_(spec), edges_(std::move(edges)), rng_(world.scenario.seed, "viewers/" + spec.name) {
+    : w_(world),
+      spec_(spec),
+      edges_(std::move(edges)),
+      class_(world.targets.intern(spec.behaviour == ViewerCohort::Behaviour::dvr ? "dvr" : "live")),
+      background_(world.targets.intern("background")),
+      rng_(world.scenario.seed, "viewers/" + spec.name) {
   const auto& streams = w_.scenario.event.streams;
   for (size_t i = 0; i < streams.size(); ++i) {
+    stream_names_.push_back(w_.targets.intern(streams[i].id));
     if (spec_.streams.empty() || std::find(spec_.streams.begin(), spec_.streams.end(), streams[i].id) != spec_.streams.end()) {
       streams_.push_back(i);
     }
@@ -755,7 +762,7 @@ void ViewerCohortActor::start() {
         // A player starts with the init segment, then the segment after the live edge.
         CdnRequest init;
         init.target = w_.targets.intern("/live/" + w_.scenario.event.id + "/" + sc.id + "/init.mp4");
-        init.request_class = "live";
+        init.request_class = w_.targets.intern("live");
         init.weight = groups_[g].weight;
         groups_[g].edge->get(init, [](const CdnResult&) {});
         schedule(g, si, liveorigin::live_edge(sc, w_.scheduler.now_ms()) + 1);
@@ -792,24 +799,24 @@ void ViewerCohortActor::request(size_t g, size_t si, int64_t n, int attempt, int
   const Group& grp = groups_[g];
   const StreamSpec& stream = w_.scenario.event.streams[si];
   CdnRequest req;
-  req.stream = stream.id;
+  req.stream = stream_names_[si];
   req.number = n;
   req.weight = grp.weight;
-  req.request_class = spec_.behaviour == ViewerCohort::Behaviour::dvr ? "dvr" : "live";
-  if (attempt == 1 && rng_.chance(spec_.background_ratio)) req.request_class = "background";
+  req.request_class = class_;
+  if (attempt == 1 && rng_.chance(spec_.background_ratio)) req.request_class = background_;
   req.target = w_.targets.segment(w_.scenario, si, n);
   bool invalid = false;
   if (attempt == 1 && rng_.chance(spec_.invalid_request_ratio)) {
     // What a broken player or a scraper asks for: numbers far in the future, events that do not exist.
     invalid = true;
-    req.request_class = "invalid";
+    req.request_class = w_.targets.intern("invalid");
     if (rng_.chance(0.5)) {
       req.number = n + 100'000 + rng_.uniform_int(0, 1'000'000);
       req.target = w_.targets.intern(segment_target(w_.scenario, stream.id, *req.number));
     } else {
       req.target = w_.targets.intern("/live/no-such-event-" + std::to_string(rng_.uniform_int(0, 999)) + "/" +
                                      stream.id + "/" + std::to_string(n) + ".m4s");
-      req.stream.clear();
+      req.stream = Target();
       req.number.reset();
     }
   }
@@ -835,10 +842,10 @@ void ViewerCohortActor::request(size_t g, size_t si, int64_t n, int attempt, int
     outcome.collapsed = false;
     outcome.filtered = false;
     w_.recorder.request(request_record(now, "viewer", req, outcome, req.weight));
-    w_.recorder.latency({"viewer_wait", req.request_class, "viewer", now - first_sent_ms, req.weight});
+    w_.recorder.latency({"viewer_wait", req.request_class.str(), "viewer", now - first_sent_ms, req.weight});
     if (req.number) {
       ViewerRecord v;
-      v.stream = req.stream;
+      v.stream = req.stream.str();
       v.number = *req.number;
       if (r.status == 200) {
         v.pipeline = r.pipeline.str();
@@ -846,7 +853,7 @@ void ViewerCohortActor::request(size_t g, size_t si, int64_t n, int attempt, int
       }
       v.status = r.status;
       v.weight = req.weight;
-      v.request_class = req.request_class;
+      v.request_class = req.request_class.str();
       w_.recorder.viewer(v);
     }
   });

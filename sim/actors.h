@@ -81,6 +81,11 @@ class Target {
 class Targets {
  public:
   Target intern(std::string s) { return Target(&*strings_.insert(std::move(s)).first); }
+  // The interned string, if it is; none otherwise (and nothing is added).
+  Target find(const std::string& s) const {
+    auto it = strings_.find(s);
+    return it == strings_.end() ? Target() : Target(&*it);
+  }
   Target segment(const Scenario& scenario, size_t stream_index, int64_t n);
 
  private:
@@ -141,9 +146,9 @@ class Packager {
 
 struct CdnRequest {
   Target target;                    // "/live/final/video/123.m4s"
-  std::string stream;               // "" for non-segment objects
+  Target stream;                    // none for non-segment objects
   std::optional<int64_t> number;
-  std::string request_class = "live";  // live | dvr | background | other
+  Target request_class;             // live | dvr | background | other (Targets::intern)
   int64_t weight = 1;                   // viewers (or alike nodes) this request stands for
 };
 
@@ -184,7 +189,7 @@ class CdnNode {
   struct Entry {
     CdnResult result;
     int64_t expires_ms = 0;
-    std::string stream;
+    Target stream;
     int64_t number = -1;
     int64_t filled = 1;  // of the multiplicity_ caches this node stands for, how many hold it
   };
@@ -227,7 +232,7 @@ class CdnNode {
   std::unordered_map<Target, Entry, Target::Hash> cache_;
   std::deque<Target> cache_order_;  // insertion order, for the size bound
   std::unordered_map<FlightKey, std::vector<std::pair<CdnRequest, Done>>, FlightKeyHash> in_flight_;
-  std::map<std::string, Timeline> timeline_;
+  std::unordered_map<Target, Timeline, Target::Hash> timeline_;  // by stream
   int64_t feed_since_ = 0;
   uint64_t request_seq_ = 0;  // keys of uncollapsed upstream requests
   uint64_t fill_seq_ = 0;     // spreads fills over origins_
@@ -259,6 +264,9 @@ class ViewerCohortActor {
   std::vector<CdnNode*> edges_;
   std::vector<Group> groups_;
   std::vector<size_t> streams_;  // indexes into the scenario's streams
+  std::vector<Target> stream_names_;  // by the scenario's stream index
+  Target class_;                      // the cohort's request class
+  Target background_;
   Rng rng_;
   bool stopped_ = false;
 };
