@@ -547,18 +547,13 @@ void CdnNode::lookup(const CdnRequest& request, Done done, bool held) {
   // Collapsing: every request for an object already on its way waits for that answer.
   const FlightKey key{request.target, features_.collapsing ? 0 : ++request_seq_};
   auto [slot, first] = in_flight_.try_emplace(key);
-  CdnRequest waiting = request;
-  slot->second.emplace_back(std::move(waiting), [held, done = std::move(done)](const CdnResult& r) {
-    CdnResult copy = r;
-    copy.held = copy.held || held;
-    done(copy);
-  });
+  slot->second.push_back(Waiter{request, std::move(done), held});
   if (!first) return;
   CdnRequest upstream = request;
   // Of the k caches a node stands for, as many as this request reaches miss and ask.
   upstream.weight = std::min(multiplicity_, request.weight);
   if (parent_) {
-    parent_->get(upstream, [this, key, request](const CdnResult& r) { complete(key, r, r.ttl_ms); });
+    parent_->get(upstream, [this, key](const CdnResult& r) { complete(key, r, r.ttl_ms); });
     return;
   }
   // Toward the origin every alike node's request is its own: the first answer serves the
@@ -651,7 +646,7 @@ void CdnNode::complete(const FlightKey& key, const CdnResult& result, int64_t tt
   auto waiters = std::move(it->second);
   in_flight_.erase(it);
   if (waiters.empty()) return;
-  const CdnRequest& first = waiters.front().first;
+  const CdnRequest& first = waiters.front().request;
   if (features_.cache && ttl_ms > 0 && result.status != 0 && result.status != 503) {
     store(first.target, result, ttl_ms, first, std::min(multiplicity_, first.weight));
   }
@@ -667,7 +662,7 @@ void CdnNode::complete(const FlightKey& key, const CdnResult& result, int64_t tt
     CdnResult r = result;
     r.cache_hit = false;
     r.filtered = false;
-    const CdnRequest& req = waiters[i].first;
+    const CdnRequest& req = waiters[i].request;
     const int64_t missed = std::min(misses_left, req.weight);
     misses_left -= missed;
     if (missed > 0) {
@@ -679,7 +674,8 @@ void CdnNode::complete(const FlightKey& key, const CdnResult& result, int64_t tt
       record(req, r, req.weight - missed);
     }
     r.collapsed = i > 0;
-    waiters[i].second(r);
+    r.held = r.held || waiters[i].held;
+    waiters[i].done(r);
   }
 }
 
@@ -820,7 +816,7 @@ void ViewerCohortActor::request(size_t g, size_t si, int64_t n, int attempt, int
       req.number.reset();
     }
   }
-  grp.edge->get(req, [this, g, si, n, attempt, first_sent_ms, req, invalid](const CdnResult& r) {
+  auto on_result = [this, g, si, n, attempt, first_sent_ms, req, invalid](const CdnResult& r) {
     const int64_t now = w_.scheduler.now_ms();
     // Retried: 503, a not-yet, and a 404 that gives no reason (any other origin's
     // "not there yet"), as players retry; a 404 with a reason (missing, too-early,
@@ -856,7 +852,10 @@ void ViewerCohortActor::request(size_t g, size_t si, int64_t n, int attempt, int
       v.request_class = req.request_class.str();
       w_.recorder.viewer(v);
     }
-  });
+  };
+  // Every viewer request makes one of these: it must not need an allocation.
+  static_assert(sizeof(on_result) <= CdnNode::Done::kInline);
+  grp.edge->get(req, std::move(on_result));
 }
 
 }  // namespace liveorigin::sim

@@ -170,7 +170,8 @@ struct CdnResult {
 
 class CdnNode {
  public:
-  using Done = std::function<void(const CdnResult&)>;
+  // Big enough in place for a viewer's callback (its request and where it stands).
+  using Done = InlineFunction<void(const CdnResult&), 104>;
   // Exactly one of `parent` and `origins` is set. A node of `multiplicity` k stands for k
   // alike nodes: toward a parent tier its request counts k times; toward the origin it
   // sends k requests, one each through `origins` in turn, so the origin core sees every
@@ -231,7 +232,12 @@ class CdnNode {
 
   std::unordered_map<Target, Entry, Target::Hash> cache_;
   std::deque<Target> cache_order_;  // insertion order, for the size bound
-  std::unordered_map<FlightKey, std::vector<std::pair<CdnRequest, Done>>, FlightKeyHash> in_flight_;
+  struct Waiter {
+    CdnRequest request;
+    Done done;
+    bool held;  // waited at this node for the segment to be due
+  };
+  std::unordered_map<FlightKey, std::vector<Waiter>, FlightKeyHash> in_flight_;
   std::unordered_map<Target, Timeline, Target::Hash> timeline_;  // by stream
   int64_t feed_since_ = 0;
   uint64_t request_seq_ = 0;  // keys of uncollapsed upstream requests

@@ -1,9 +1,10 @@
-// A timer's callback: a move-only `void()` callable that keeps captures of up to
-// kInline bytes in place. The virtual-time engine holds a million of these at once and
-// moves each one twice (into its coarse bucket, then its millisecond bucket), so their
-// size is its memory traffic: 48 bytes where std::function plus its heap copy of a
-// capture that is not trivially copyable costs 32 + an allocation. Move-only, so a
-// capture may own what it carries (a request, a unique_ptr) without a shared_ptr.
+// Callbacks of the virtual-time engine and the CDN model: move-only callables that keep
+// captures up to a fixed size in place. The engine holds a million timers at once and
+// moves each one twice (into its coarse bucket, then its millisecond bucket), so a
+// timer's size is its memory traffic: a Task is 48 bytes, where std::function keeps in
+// place only trivially copyable captures of up to 16 bytes and allocates for the rest
+// (a lambda capturing a request, a shared_ptr, another callback). Move-only, so a
+// capture may own what it carries without a shared_ptr.
 #pragma once
 
 #include <cstddef>
@@ -14,15 +15,19 @@
 
 namespace liveorigin::sim {
 
-class Task {
- public:
-  static constexpr size_t kInline = 40;
+template <class Signature, size_t Inline>
+class InlineFunction;
 
-  Task() = default;
+template <class R, class... Args, size_t Inline>
+class InlineFunction<R(Args...), Inline> {
+ public:
+  static constexpr size_t kInline = Inline;
+
+  InlineFunction() = default;
 
   template <class F>
-    requires(!std::is_same_v<std::decay_t<F>, Task> && std::is_invocable_r_v<void, std::decay_t<F>&>)
-  Task(F&& f) {  // NOLINT: implicit, so any lambda is a Task
+    requires(!std::is_same_v<std::decay_t<F>, InlineFunction> && std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
+  InlineFunction(F&& f) {  // NOLINT: implicit, so any lambda converts
     using Fn = std::decay_t<F>;
     if constexpr (sizeof(Fn) <= kInline && alignof(Fn) <= alignof(void*) && std::is_nothrow_move_constructible_v<Fn>) {
       new (buf_) Fn(std::forward<F>(f));
@@ -33,10 +38,10 @@ class Task {
     }
   }
 
-  Task(Task&& o) noexcept : ops_(o.ops_) {
+  InlineFunction(InlineFunction&& o) noexcept : ops_(o.ops_) {
     if (ops_ != nullptr) relocate_from(o);
   }
-  Task& operator=(Task&& o) noexcept {
+  InlineFunction& operator=(InlineFunction&& o) noexcept {
     if (this != &o) {
       reset();
       ops_ = o.ops_;
@@ -44,16 +49,16 @@ class Task {
     }
     return *this;
   }
-  Task(const Task&) = delete;
-  Task& operator=(const Task&) = delete;
-  ~Task() { reset(); }
+  InlineFunction(const InlineFunction&) = delete;
+  InlineFunction& operator=(const InlineFunction&) = delete;
+  ~InlineFunction() { reset(); }
 
   explicit operator bool() const { return ops_ != nullptr; }
-  void operator()() { ops_->invoke(buf_); }
+  R operator()(Args... args) { return ops_->invoke(buf_, std::forward<Args>(args)...); }
 
  private:
   struct Ops {
-    void (*invoke)(void*);
+    R (*invoke)(void*, Args&&...);
     // Null when the bytes may simply be copied (trivially copyable captures, and the
     // pointer of a heap-held one): the common case moves without an indirect call.
     void (*move)(void* to, void* from);
@@ -62,7 +67,7 @@ class Task {
 
   template <class Fn>
   static constexpr Ops kInlineOps{
-      [](void* p) { (*static_cast<Fn*>(p))(); },
+      [](void* p, Args&&... args) -> R { return (*static_cast<Fn*>(p))(std::forward<Args>(args)...); },
       std::is_trivially_copyable_v<Fn> ? nullptr
                                        : +[](void* to, void* from) {
                                            new (to) Fn(std::move(*static_cast<Fn*>(from)));
@@ -72,12 +77,12 @@ class Task {
   };
   template <class Fn>
   static constexpr Ops kHeapOps{
-      [](void* p) { (**static_cast<Fn**>(p))(); },
+      [](void* p, Args&&... args) -> R { return (**static_cast<Fn**>(p))(std::forward<Args>(args)...); },
       nullptr,
       [](void* p) { delete *static_cast<Fn**>(p); },
   };
 
-  void relocate_from(Task& o) noexcept {
+  void relocate_from(InlineFunction& o) noexcept {
     if (ops_->move == nullptr) {
       std::memcpy(buf_, o.buf_, kInline);
     } else {
@@ -93,5 +98,8 @@ class Task {
   const Ops* ops_ = nullptr;
   alignas(void*) unsigned char buf_[kInline];
 };
+
+// A timer's callback.
+using Task = InlineFunction<void(), 40>;
 
 }  // namespace liveorigin::sim
