@@ -101,7 +101,7 @@ struct RequestRecord {
 };
 
 struct LatencyRecord {
-  std::string name;  // "origin_get", "hold_wait", "put", "viewer_wait"
+  std::string name;  // "origin_get", "origin_service", "hold_wait", "put", "backfill_put", "viewer_wait"
   std::string request_class;
   std::string tier;
   int64_t ms = 0;

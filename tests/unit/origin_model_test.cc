@@ -201,6 +201,23 @@ TEST(OriginModel, ASmallAnswerSharesTheNicWithBodiesLeavingInsteadOfWaitingForTh
   EXPECT_LT(put_p99, 50);
 }
 
+TEST(OriginModel, TheHistorysPutsAreCountedApartFromPublishingLiveSegments) {
+  // A minute of history (30 segments) PUT at the start through one ingest worker of
+  // 5 ms each: they queue (the last waits ~150 ms); live PUTs, one per 2 s, do not.
+  std::string yaml = scenario("  store: redis\n  model: {instance: {ingest_workers: 1, service_ms: 5}}\n");
+  yaml.replace(yaml.find("  id: final\n"), 12, "  id: final\n  backfill_s: 60\n");
+  const Trial r = run(yaml, "backfill");
+  auto count = [&](const std::string& name) {
+    return query(r.db, "SELECT count FROM latencies" + r.where() + " AND name = '" + name + "' AND class = '' AND tier = 'origin'");
+  };
+  EXPECT_EQ(count("backfill_put"), 30);
+  EXPECT_EQ(count("put"), query(r.db, "SELECT COUNT(*) FROM puts" + r.where()) - 30);
+  EXPECT_GT(query(r.db, "SELECT p99_ms FROM latency_percentiles" + r.where() +
+                            " AND name = 'backfill_put' AND class = '*' AND tier = '*'"),
+            100);
+  EXPECT_LT(query(r.db, "SELECT put_latency_p99_ms FROM run_metrics" + r.where()), 50);
+}
+
 TEST(OriginModel, AHeldRequestAtOneInstanceIsAnsweredWhenAnotherAcceptsThePut) {
   // Early requesters at the edge pass through (hold off at the edge): the origin holds
   // them, at whichever instance the balancer chose, until the segment is published.
