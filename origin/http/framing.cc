@@ -107,6 +107,9 @@ std::optional<std::string> request_target_error(std::string_view method, std::st
     // RFC 9110 §4.2.1: an http URI with an empty host is invalid.
     if (!absolute->has_authority() || absolute->encoded_host().empty()) return named + ": absolute-form without a host";
     const std::string_view path = absolute->encoded_path();
+    // Boost.URL 1.81 reads "http://h:8080x/y" as port 8080 and the path "x/y" (found by
+    // tests/fuzz/request_target): the authority is not host[:port].
+    if (!path.empty() && path.front() != '/') return named + ": absolute-form with a malformed authority";
     origin_form = path.empty() ? "/" : std::string(path);
     if (absolute->has_query()) {
       origin_form += '?';

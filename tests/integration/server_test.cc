@@ -193,6 +193,24 @@ TEST(ServerDelivery, ZonesWithLiveRejectAndTtl) {
   }
 }
 
+// Found by tests/fuzz/core_request: n * d overflowed (undefined behaviour) for a
+// number of 16 digits. It is too early, like any number far ahead; the audit refuses it.
+TEST(ServerDelivery, ANumberBeyondTheTimeMathIsTooEarly) {
+  RunningServer s(example_config());
+  for (const std::string n : {"8888888888899999", "999999999999999999"}) {
+    HttpClient c(s.port);
+    c.send_raw("GET /live/final/video/" + n + ".m4s HTTP/1.1\r\nHost: a\r\n\r\n");
+    HttpResponse r = c.read_response();
+    EXPECT_EQ(r.status, 404) << n;
+    EXPECT_EQ(r.header("Live-Reject"), "too-early") << n;
+    EXPECT_EQ(r.header("CDN-Cache-Control"), "max-age=60, max-age-ms=60000") << n;
+    HttpResponse audit = s.admin("GET", "/admin/events/final/streams/video/segments/" + n);
+    EXPECT_EQ(audit.status, 400) << n;
+    EXPECT_NE(audit.body.find("segment number out of range"), std::string::npos) << audit.body;
+  }
+  EXPECT_EQ(s.admin("GET", "/admin/events/final/streams/video/segments/-9223372036854775807").status, 400);
+}
+
 TEST(ServerDelivery, SelectionFailsOverToTheCleanPipelineAndPassesDefectsDownstream) {
   RunningServer s(example_config());
   // a drops a frame in one segment, b is clean: b's copy.
@@ -571,6 +589,9 @@ TEST(ServerFraming, RequestTargetForms) {
   EXPECT_TRUE(c.connected());
   expect_refused(s.port, "GET http:///time HTTP/1.1\r\nHost: a\r\n\r\n", "absolute-form without a host");
   expect_refused(s.port, "GET ftp://a/time HTTP/1.1\r\nHost: a\r\n\r\n", "with scheme 'ftp', not http or https");
+  // Found by tests/fuzz/request_target: Boost.URL reads the port as 8080 and "x/time" as the path.
+  expect_refused(s.port, "GET http://a:8080x/time HTTP/1.1\r\nHost: a\r\n\r\n",
+                 "absolute-form with a malformed authority");
   expect_refused(s.port, "GET * HTTP/1.1\r\nHost: a\r\n\r\n", "asterisk-form target '*' is only for OPTIONS");
   expect_refused(s.port, "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", "no server-wide OPTIONS here");
   expect_refused(s.port, "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", "authority-form is only for CONNECT");
