@@ -26,7 +26,10 @@ namespace liveorigin::fuzz {
 inline constexpr int64_t kT0 = 1'000'000'000;
 inline constexpr int64_t kEdge = kT0 / 2000 - 1;
 
-inline const char* const kConfig = R"(
+// One event, two pipelines, two streams (one with ffmpeg's naming); `top` adds
+// top-level keys, `stream_keys` keys to both streams (each line indented 8 spaces).
+inline std::string config_yaml(const std::string& top = "", const std::string& stream_keys = "") {
+  return top + R"(
 auth:
   ingest_tokens: [ingest-secret]
   admin_tokens: [admin-secret]
@@ -37,10 +40,11 @@ events:
     streams:
       - id: video
         segment_duration_ms: 2000
-      - id: audio
+)" + stream_keys + R"(      - id: audio
         segment_duration_ms: 2000
         segment_template: "chunk-$Number%05d$.m4s"
-)";
+)" + stream_keys;
+}
 
 [[noreturn]] inline void fail(const std::string& what) {
   std::fprintf(stderr, "invariant broken: %s\n", what.c_str());
@@ -62,7 +66,7 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 class CoreRig {
  public:
   CoreRig() : clock_(kT0) {
-    auto parsed = parse_origin_config(kConfig, "fuzz.yaml");
+    auto parsed = parse_origin_config(config_yaml(), "fuzz.yaml");
     if (!parsed) fail(parsed.error().message);
     origin_ = std::make_unique<Origin>(clock_, *parsed, [](std::string_view) {});
     thread_ = origin_->make_thread();

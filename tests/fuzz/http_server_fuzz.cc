@@ -40,26 +40,9 @@ class RunningClock final : public Clock {
 };
 
 // Short holds and timeouts: an input costs milliseconds, not seconds.
-const char* const kConfig = R"(
-header_timeout_ms: 500
-body_timeout_ms: 500
-idle_timeout_ms: 500
-auth:
-  ingest_tokens: [ingest-secret]
-  admin_tokens: [admin-secret]
-events:
-  - id: final
-    pipelines: [a, b]
-    streams:
-      - id: video
-        segment_duration_ms: 2000
-        hold_ms_max: 30
-        selection_grace_ms: 20
-      - id: audio
-        segment_duration_ms: 2000
-        hold_ms_max: 30
-        selection_grace_ms: 20
-)";
+const std::string kConfig =
+    fuzz::config_yaml("header_timeout_ms: 500\nbody_timeout_ms: 500\nidle_timeout_ms: 500\n",
+                      "        hold_ms_max: 30\n        selection_grace_ms: 20\n");
 
 // A connection the server has not closed this long after the client's half-close is
 // a leak: the harness stops there.
