@@ -8,7 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -76,12 +78,24 @@ struct Rig {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Rig* rig = new Rig;  // never destroyed: libFuzzer exits without unwinding
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) fuzz::fail("socket");
+  if (fd < 0) fuzz::fail(std::string("socket: ") + std::strerror(errno));
+  // The client closes first, so each connection leaves its address in TIME_WAIT for a
+  // minute: thousands of inputs a second would use up one address's ephemeral ports.
+  // Each input comes from the next of 65536 loopback addresses (127.1.0.0/16).
+  static uint32_t next_source = 0;
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  source.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | (next_source++ & 0xffffu));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) {
+    fuzz::fail(std::string("bind: ") + std::strerror(errno));
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(rig->port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) fuzz::fail("connect");
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    fuzz::fail(std::string("connect: ") + std::strerror(errno));
+  }
   // Written before reading: the socket buffers hold far more than an input's 4 KiB.
   size_t sent = 0;
   while (sent < size) {
