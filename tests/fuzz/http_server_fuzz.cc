@@ -93,13 +93,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(rig->port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  // libFuzzer's SIGALRM (its -timeout watch) interrupts system calls: EINTR is retried.
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    fuzz::fail(std::string("connect: ") + std::strerror(errno));
+    if (errno != EINTR) fuzz::fail(std::string("connect: ") + std::strerror(errno));
+    // The connection goes on being made: wait for it and read its outcome.
+    pollfd p{fd, POLLOUT, 0};
+    while (::poll(&p, 1, kCloseWaitMs) < 0 && errno == EINTR) {
+    }
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0) {
+      fuzz::fail(std::string("connect: ") + std::strerror(error));
+    }
   }
   // Written before reading: the socket buffers hold far more than an input's 4 KiB.
   size_t sent = 0;
   while (sent < size) {
     const ssize_t n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // the server closed early (a refused head): fine
     sent += static_cast<size_t>(n);
   }
@@ -114,6 +125,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
     const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // closed (or reset after a lingering close)
     if (out.size() < kReadBytesMax) out.append(buf, static_cast<size_t>(n));
   }
