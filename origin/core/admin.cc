@@ -138,6 +138,7 @@ Response Admin::segment_audit(OriginThread& t, const Route& route) {
     return text_response(400, "segment number must be an integer", 0);
   }
   const StreamConfig& sc = event.config->streams[si];
+  if (!computable_number(sc, n)) return text_response(400, "segment number out of range", 0);
   StreamState& ss = *event.streams[si];
   const int64_t now = core_.clock.now_ms();
   boost::json::array candidates;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "origin/core/config.h"
@@ -14,6 +15,19 @@ namespace liveorigin {
 constexpr int64_t floor_div(int64_t a, int64_t b) {
   const int64_t q = a / b;
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+// Times up to this are computed without overflow, with room for the sums made on them
+// (TTLs, expiry): far beyond any time an epoch-locked stream reaches, whatever its
+// segment duration.
+inline constexpr int64_t kTimeMsMax = std::numeric_limits<int64_t>::max() / 4;
+
+// Whether n's times (below) stay within kTimeMsMax. A request may name any number of
+// up to 18 digits; one beyond is too early (delivery) or refused (audit), and its
+// times are never computed: n * d would overflow.
+constexpr bool computable_number(const StreamConfig& s, int64_t n) {
+  const int64_t span = kTimeMsMax / s.segment_duration_ms;
+  return n < s.start_number + span && n > s.start_number - span;
 }
 
 // Segment n covers media time [media_start_ms(n), media_start_ms(n) + d).
@@ -56,6 +70,7 @@ inline ZoneDecision classify(const EventConfig& e, const StreamConfig& s, int64_
   const int64_t edge = live_edge(s, now_ms);
   if (n < dvr_floor(e, s, edge)) return {Zone::expired, edge, kExpiredTtlMs};
   if (n <= edge) return {Zone::select, edge, 0};
+  if (!computable_number(s, n)) return {Zone::too_early, edge, kTooEarlyTtlMsMax};
   const int64_t until_avail = avail_ms(s, n) - now_ms;
   if (until_avail <= s.hold_window_ms) return {Zone::hold, edge, 0};
   // A CDN that retries after this TTL lands inside the hold window.

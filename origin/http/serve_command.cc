@@ -1,6 +1,10 @@
 #include "origin/http/serve_command.h"
 
+#include <sys/resource.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -43,6 +47,31 @@ std::string random_key_tag() {
   return tag;
 }
 
+// Every connection and every held request is a descriptor, and the soft limit
+// (often 1024) is a default for interactive shells, not a bound the operator chose:
+// the hard limit is. Said on stderr either way, so a refused connection can be
+// traced to the limit.
+void raise_open_files_limit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return log_line(std::string("open files: getrlimit: ") + std::strerror(errno));
+  rlim_t target = r.rlim_max;
+  if (target == RLIM_INFINITY) {
+    // The kernel refuses an infinite RLIMIT_NOFILE; its ceiling is fs.nr_open.
+    std::ifstream nr_open("/proc/sys/fs/nr_open");
+    unsigned long long n = 0;
+    target = (nr_open >> n) ? static_cast<rlim_t>(n) : r.rlim_cur;
+  }
+  if (r.rlim_cur >= target) return log_line("open files: soft limit " + std::to_string(r.rlim_cur) + " (the hard limit)");
+  const rlim_t before = r.rlim_cur;
+  r.rlim_cur = target;
+  if (::setrlimit(RLIMIT_NOFILE, &r) != 0) {
+    return log_line("open files: cannot raise the soft limit from " + std::to_string(before) + " to " +
+                    std::to_string(target) + ": " + std::strerror(errno));
+  }
+  log_line("open files: soft limit raised from " + std::to_string(before) + " to " + std::to_string(target) +
+           " (the hard limit)");
+}
+
 }  // namespace
 
 int serve_command(const ServeArgs& args) {
@@ -65,6 +94,7 @@ int serve_command(const ServeArgs& args) {
     return 2;
   }
 
+  raise_open_files_limit();
   SystemClock clock;
   auto store = open_store(config->store, log_line);
   if (!store) {

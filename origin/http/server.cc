@@ -9,6 +9,7 @@
 #include <ctime>
 #include <limits>
 #include <functional>
+#include <iterator>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -269,8 +270,59 @@ class Session final : public CoreExchange {
     // head is known, on the parser that reads the body.
     header_parser_->body_limit(boost::none);
     arm(server_.options.header_timeout_ms);
-    http::async_read_header(socket_, buffer_, *header_parser_,
-                            [self = self()](error_code ec, size_t) { self->on_header(ec); });
+    parse_head();
+  }
+
+  // The head is fed to the parser from here rather than by http::async_read_header, so
+  // its raw bytes can be checked for what Beast accepts and RFC 9112 refuses: obs-fold,
+  // which Beast turns into a space (a hop that does not would read other framing).
+  void parse_head() {
+    if (!header_parser_->got_some()) {
+      // §2.2: empty lines before a request line are ignored (old clients send a CRLF
+      // after a POST body).
+      while (buffer_.size() >= 2 && static_cast<const char*>(buffer_.data().data())[0] == '\r' &&
+             static_cast<const char*>(buffer_.data().data())[1] == '\n') {
+        buffer_.consume(2);
+      }
+    }
+    while (buffer_.size() > 0) {
+      error_code ec;
+      const size_t used = header_parser_->put(buffer_.data(), ec);
+      // The parser consumes whole lines (and a field only once the next line's first
+      // byte shows it is not folded), so each part checked here ends on a line.
+      const std::string_view part(static_cast<const char*>(buffer_.data().data()), used);
+      if (auto folded = obs_folded_field(part)) {
+        return refuse(400, "malformed request: obsolete line folding (obs-fold) in " +
+                               (folded->empty() ? std::string("the request line")
+                                                : "field '" + std::string(*folded) + "'"));
+      }
+      buffer_.consume(used);
+      if (ec == http::error::need_more) break;
+      if (ec) return on_header(ec);
+      if (header_parser_->is_header_done()) return on_header({});
+    }
+    socket_.async_read_some(buffer_.prepare(kFirstReadBytes), [self = self()](error_code ec, size_t n) {
+      if (self->state_ == State::closed) return;
+      if (ec) return self->close();  // gone, or cut off by the header timeout, mid-head
+      self->buffer_.commit(n);
+      self->parse_head();
+    });
+  }
+
+  // A request whose framing cannot be trusted: answered, then the connection is closed
+  // (after a lingering read, so the client reads the answer rather than a reset).
+  void refuse(int status, std::string message) {
+    origin().count_transport_reject(ctx(), status);
+    linger_after_write_ = true;
+    send(text_response(status, std::move(message), 0), false);
+  }
+
+  // A body that breaks chunked framing (chunk size or extension, trailer); not a client
+  // that hung up or was cut off by a timeout.
+  static bool is_body_framing_error(error_code ec) {
+    return ec.category() == http::make_error_code(http::error::bad_chunk).category() &&
+           ec != http::error::partial_message && ec != http::error::end_of_stream &&
+           ec != http::error::body_limit;
   }
 
   void on_header(error_code ec) {
@@ -281,10 +333,7 @@ class Session final : public CoreExchange {
     }
     if (ec) {
       // Malformed or oversized head: answer and close, the stream is out of sync.
-      const int status = ec == http::error::header_limit ? 431 : 400;
-      origin().count_transport_reject(ctx(), status);
-      linger_after_write_ = true;
-      return send(text_response(status, "malformed request: " + ec.message(), 0), false);
+      return refuse(ec == http::error::header_limit ? 431 : 400, "malformed request: " + ec.message());
     }
     state_ = State::working;
     deadline_.cancel();
@@ -292,13 +341,15 @@ class Session final : public CoreExchange {
     if (auto bad = framing_error(framing_of(req))) {
       // The body's length is unknown or ambiguous: nothing after this head can be
       // trusted to be a request of its own.
-      origin().count_transport_reject(ctx(), 400);
-      linger_after_write_ = true;
-      return send(text_response(400, "malformed request: " + *bad, 0), false);
+      return refuse(400, "malformed request: " + *bad);
+    }
+    if (auto bad = request_target_error(req.method_string(), req.target(), origin_form_)) {
+      return refuse(400, "malformed request: " + *bad);
     }
     keep_alive_ = req.keep_alive();
     http10_ = req.version() < 11;
     method_ = method_of(req.method());
+    header_fields_.reset();
     fill_head(req);
     if (is_ingest()) return start_ingest();
     const bool has_body = header_parser_->chunked() ||
@@ -308,11 +359,8 @@ class Session final : public CoreExchange {
     // with the body limit only while parsing the head, when the limit was still open.
     const auto length = header_parser_->content_length();
     if (length && *length > static_cast<std::uint64_t>(server_.options.admin_body_limit_bytes)) {
-      origin().count_transport_reject(ctx(), 413);
-      linger_after_write_ = true;
-      return send(text_response(413, "request body larger than " +
-                                         std::to_string(server_.options.admin_body_limit_bytes) + " bytes", 0),
-                  false);
+      return refuse(413, "request body larger than " + std::to_string(server_.options.admin_body_limit_bytes) +
+                             " bytes");
     }
     body_parser_.emplace(std::move(*header_parser_));
     header_parser_.reset();
@@ -330,7 +378,10 @@ class Session final : public CoreExchange {
     f.version = static_cast<int>(req.version());
     for (const auto& field : req) {
       if (field.name() == http::field::transfer_encoding) f.transfer_encoding.push_back(field.value());
-      if (field.name() == http::field::host) ++f.host_lines;
+      if (field.name() == http::field::host) {
+        ++f.host_lines;
+        f.host = field.value();
+      }
     }
     return f;
   }
@@ -338,8 +389,14 @@ class Session final : public CoreExchange {
   template <class Fields>
   void fill_head(const http::header<true, Fields>& req) {
     RequestHeadBuilder& b = head_builder();
-    b.start(method_, req.target());
-    for (const auto& f : req) b.field(f.name_string(), f.value());
+    b.start(method_, origin_form_.empty() ? std::string_view(req.target()) : std::string_view(origin_form_));
+    // Beast appends a chunked body's trailer fields to the header's: they are not
+    // header fields (RFC 9110 §6.5.1), so an Authorization in a trailer is not one.
+    if (!header_fields_) header_fields_ = static_cast<size_t>(std::distance(req.begin(), req.end()));
+    size_t n = 0;
+    for (auto it = req.begin(); it != req.end() && n < *header_fields_; ++it, ++n) {
+      b.field(it->name_string(), it->value());
+    }
   }
 
   template <class Message, class Next>
@@ -358,12 +415,10 @@ class Session final : public CoreExchange {
     if (state_ == State::closed) return;
     deadline_.cancel();
     if (ec == http::error::body_limit) {
-      origin().count_transport_reject(ctx(), 413);
-      linger_after_write_ = true;
-      return send(text_response(413, "request body larger than " +
-                                         std::to_string(server_.options.admin_body_limit_bytes) + " bytes", 0),
-                  false);
+      return refuse(413, "request body larger than " + std::to_string(server_.options.admin_body_limit_bytes) +
+                             " bytes");
     }
+    if (is_body_framing_error(ec)) return refuse(400, "malformed request: " + ec.message());
     if (ec) return close();
     fill_head(body_parser_->get());
     run(body_parser_->get().body());
@@ -430,9 +485,11 @@ class Session final : public CoreExchange {
       return send(ingest_too_large(), false);
     }
     if (ec) {
-      // Cut short: nothing is stored. (A body received in full is stored even if the
-      // client has already gone; that case completes without error.)
+      // Cut short or badly framed: nothing is stored. (A body received in full is
+      // stored even if the client has already gone; that case completes without error.)
       ingest_parser_.reset();
+      hasher_.reset();
+      if (is_body_framing_error(ec)) return refuse(400, "malformed request: " + ec.message());
       return close();
     }
     std::string& data = ingest_parser_->get().body().data;
@@ -542,6 +599,8 @@ class Session final : public CoreExchange {
   State state_ = State::idle;
   Response response_;
   std::string head_text_;
+  std::optional<size_t> header_fields_;  // the head's field lines, counted before its body's trailer
+  std::string origin_form_;  // an absolute-form target's path and query; empty otherwise
 };
 
 }  // namespace

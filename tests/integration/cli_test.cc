@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -48,6 +49,7 @@ class Child {
   // Exit code, or -1 if still running after `limit`.
   int wait_exit(std::chrono::milliseconds limit) { return process_.wait_exit(limit); }
   void signal(int sig) { process_.kill(sig); }
+  pid_t pid() const { return process_.pid(); }
 
  private:
   static std::vector<std::string> with_binary(std::vector<std::string> args) {
@@ -125,6 +127,37 @@ TEST(CliServe, EmbeddedDefaultConfigAndListenOverride) {
   HttpResponse tl = http_request(port, "GET", "/live/final/_timeline");
   EXPECT_NE(tl.body.find("video-1080p"), std::string::npos);
   EXPECT_NE(tl.body.find("audio-en"), std::string::npos);
+  child.signal(SIGTERM);
+  EXPECT_EQ(child.wait_exit(std::chrono::seconds(5)), 0);
+}
+
+// Every connection is a descriptor: serve runs with its soft RLIMIT_NOFILE at the hard
+// limit, whatever soft limit it was started with, and says so.
+TEST(CliServe, RaisesTheSoftOpenFilesLimitToTheHardLimit) {
+  rlimit mine{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &mine), 0);
+  if (mine.rlim_max == RLIM_INFINITY || mine.rlim_max <= 256) GTEST_SKIP() << "needs a finite hard limit over 256";
+  rlimit lowered = mine;
+  lowered.rlim_cur = 256;  // inherited by the child
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lowered), 0);
+  Child child({"serve", "--listen", "127.0.0.1:0", "--threads", "1"});
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &mine), 0);
+  ASSERT_NE(child.wait_for_port(), 0) << child.log();
+  const std::string hard = std::to_string(mine.rlim_max);
+  EXPECT_NE(child.log().find("open files: soft limit raised from 256 to " + hard + " (the hard limit)"),
+            std::string::npos)
+      << child.log();
+  std::ifstream limits("/proc/" + std::to_string(child.pid()) + "/limits");
+  std::string line;
+  std::smatch m;
+  bool seen = false;
+  while (std::getline(limits, line)) {
+    if (!std::regex_search(line, m, std::regex(R"(^Max open files\s+(\S+)\s+(\S+))"))) continue;
+    seen = true;
+    EXPECT_EQ(m[1].str(), hard) << line;  // soft
+    EXPECT_EQ(m[2].str(), hard) << line;
+  }
+  EXPECT_TRUE(seen);
   child.signal(SIGTERM);
   EXPECT_EQ(child.wait_exit(std::chrono::seconds(5)), 0);
 }

@@ -193,6 +193,24 @@ TEST(ServerDelivery, ZonesWithLiveRejectAndTtl) {
   }
 }
 
+// Found by tests/fuzz/core_request: n * d overflowed (undefined behaviour) for a
+// number of 16 digits. It is too early, like any number far ahead; the audit refuses it.
+TEST(ServerDelivery, ANumberBeyondTheTimeMathIsTooEarly) {
+  RunningServer s(example_config());
+  for (const std::string n : {"8888888888899999", "999999999999999999"}) {
+    HttpClient c(s.port);
+    c.send_raw("GET /live/final/video/" + n + ".m4s HTTP/1.1\r\nHost: a\r\n\r\n");
+    HttpResponse r = c.read_response();
+    EXPECT_EQ(r.status, 404) << n;
+    EXPECT_EQ(r.header("Live-Reject"), "too-early") << n;
+    EXPECT_EQ(r.header("CDN-Cache-Control"), "max-age=60, max-age-ms=60000") << n;
+    HttpResponse audit = s.admin("GET", "/admin/events/final/streams/video/segments/" + n);
+    EXPECT_EQ(audit.status, 400) << n;
+    EXPECT_NE(audit.body.find("segment number out of range"), std::string::npos) << audit.body;
+  }
+  EXPECT_EQ(s.admin("GET", "/admin/events/final/streams/video/segments/-9223372036854775807").status, 400);
+}
+
 TEST(ServerDelivery, SelectionFailsOverToTheCleanPipelineAndPassesDefectsDownstream) {
   RunningServer s(example_config());
   // a drops a frame in one segment, b is clean: b's copy.
@@ -503,6 +521,152 @@ TEST(ServerFraming, Http11NeedsExactlyOneHost) {
     c.send_raw("GET /healthz HTTP/1.0\r\n\r\n");
     EXPECT_EQ(c.read_response().status, 200);
   }
+}
+
+// Sends `bytes` as one write on a fresh connection, expects a 400 whose body contains
+// `named` and the connection closed: the bytes after a badly framed head never run.
+void expect_refused(uint16_t port, const std::string& bytes, const std::string& named) {
+  SCOPED_TRACE(bytes);
+  HttpClient c(port);
+  c.send_raw(bytes + "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+  HttpResponse r = c.read_response();
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find(named), std::string::npos) << r.body;
+  EXPECT_TRUE(c.closed_by_peer(3s)) << "the GET /metrics after it would be answered next";
+}
+
+// RFC 9112 §5.2: Beast joins a folded line to the value with a space; a hop that
+// does not would see another Transfer-Encoding than we do.
+TEST(ServerFraming, ObsFoldIsRefused) {
+  RunningServer s(example_config());
+  expect_refused(s.port, "GET /time HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n", "obs-fold) in field 'X-A'");
+  expect_refused(s.port, "GET /time HTTP/1.1\r\nHost: a\r\nX-A: b\r\n\tc\r\n\r\n", "obs-fold) in field 'X-A'");
+  expect_refused(s.port, "POST /time HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n",
+                 "obs-fold) in field 'Transfer-Encoding'");
+  expect_refused(s.port, put_head(kEdge, "a", "Content-Length:\r\n 5\r\n\r\n") + "hello",
+                 "obs-fold) in field 'Content-Length'");
+  EXPECT_EQ(s.store.objects(), 0u);
+  // Whitespace before the first field line is a fold of the request line: refused by Beast.
+  expect_refused(s.port, "GET /time HTTP/1.1\r\n Host: a\r\n\r\n", "bad field");
+}
+
+// RFC 9112 §5.1: no whitespace between a field name and its colon (Beast refuses it).
+TEST(ServerFraming, WhitespaceBeforeTheColonIsRefused) {
+  RunningServer s(example_config());
+  expect_refused(s.port, "GET /time HTTP/1.1\r\nHost : a\r\n\r\n", "bad field");
+  expect_refused(s.port, "POST /time HTTP/1.1\r\nHost: a\r\nContent-Length : 3\r\n\r\nabc", "bad field");
+  expect_refused(s.port, "POST /time HTTP/1.1\r\nHost: a\r\nTransfer-Encoding\t: chunked\r\n\r\n0\r\n\r\n",
+                 "bad field");
+}
+
+// RFC 9112 §3.2: a Host whose value is not uri-host [":" port] is a 400.
+TEST(ServerFraming, InvalidHostValueIsRefused) {
+  RunningServer s(example_config());
+  for (const std::string host : {"a b", "u@a", "a:xy", "a:1:2", "[::1", "a, b", "a/b"}) {
+    expect_refused(s.port, "GET /time HTTP/1.1\r\nHost: " + host + "\r\n\r\n", "invalid Host field '" + host + "'");
+  }
+  for (const std::string host : {"", "a", "a:80", "[::1]:8080", "127.0.0.1", "xn--bcher-kva.example"}) {
+    HttpClient c(s.port);
+    c.send_raw("GET /healthz HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+    EXPECT_EQ(c.read_response().status, 200) << host;
+  }
+}
+
+// RFC 9112 §3.2: a server must accept absolute-form; asterisk-form is for OPTIONS and
+// authority-form for CONNECT, neither of which the origin serves.
+TEST(ServerFraming, RequestTargetForms) {
+  RunningServer s(example_config());
+  HttpClient c(s.port);
+  c.send_raw("PUT http://origin.example" + seg(kEdge) +
+             " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ingest-secret\r\nLive-Pipeline: a\r\n"
+             "Content-Length: 3\r\n\r\nabs");
+  EXPECT_EQ(c.read_response().status, 201);
+  EXPECT_EQ(s.get(seg(kEdge)).body, "abs");
+  c.send_raw("GET HTTPS://origin.example/live/final/_timeline?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(c.read_response().status, 200);
+  c.send_raw("GET http://origin.example HTTP/1.1\r\nHost: x\r\n\r\n");  // the empty path is "/"
+  EXPECT_EQ(c.read_response().status, 404);
+  EXPECT_TRUE(c.connected());
+  expect_refused(s.port, "GET http:///time HTTP/1.1\r\nHost: a\r\n\r\n", "absolute-form without a host");
+  expect_refused(s.port, "GET ftp://a/time HTTP/1.1\r\nHost: a\r\n\r\n", "with scheme 'ftp', not http or https");
+  // Found by tests/fuzz/request_target: Boost.URL reads the port as 8080 and "x/time" as the path.
+  expect_refused(s.port, "GET http://a:8080x/time HTTP/1.1\r\nHost: a\r\n\r\n",
+                 "absolute-form with a malformed authority");
+  expect_refused(s.port, "GET * HTTP/1.1\r\nHost: a\r\n\r\n", "asterisk-form target '*' is only for OPTIONS");
+  expect_refused(s.port, "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", "no server-wide OPTIONS here");
+  expect_refused(s.port, "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", "authority-form is only for CONNECT");
+  expect_refused(s.port, "GET time HTTP/1.1\r\nHost: a\r\n\r\n", "request target 'time': not origin-form");
+  // Beast refuses what is not a request-target at all.
+  expect_refused(s.port, "GET /ti\x01me HTTP/1.1\r\nHost: a\r\n\r\n", "bad target");
+}
+
+// RFC 9112 §6.3 (5): Content-Length is one decimal number (a list of equal ones is that
+// number); anything else is unrecoverable framing. Beast refuses each of these.
+TEST(ServerFraming, ContentLengthMustBeOneDecimalNumber) {
+  RunningServer s(example_config());
+  for (const std::string cl : {"+3", "-1", "0x3", "", "3abc", "1 2", "99999999999999999999999"}) {
+    expect_refused(s.port, "POST /time HTTP/1.1\r\nHost: a\r\nContent-Length: " + cl + "\r\n\r\nabc",
+                   "bad Content-Length");
+  }
+  expect_refused(s.port, "POST /time HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\nabcd",
+                 "multiple Content-Length");
+  expect_refused(s.port, "POST /time HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+                 "multiple Content-Length");
+  expect_refused(s.port, "POST /time HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+                 "bad Transfer-Encoding");
+  for (const std::string cl : {"3, 3", "3\r\nContent-Length: 3"}) {
+    HttpClient c(s.port);
+    c.send_raw("POST /time HTTP/1.1\r\nHost: a\r\nContent-Length: " + cl + "\r\n\r\nabcGET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+    EXPECT_EQ(c.read_response().status, 405) << cl;
+    EXPECT_EQ(c.read_response().body, "ok\n") << cl << ": the body was 3 bytes";
+  }
+}
+
+// RFC 9112 §7.1: a chunk line that is not chunk-size [chunk-ext] CRLF, or chunk data not
+// followed by CRLF, is a 400 (before, the connection was dropped without an answer).
+TEST(ServerFraming, MalformedChunksAreAnswered400AndClose) {
+  RunningServer s(example_config());
+  const std::vector<std::pair<std::string, std::string>> bodies = {
+      {"3;\r\nabc\r\n0\r\n\r\n", "bad chunk extension"},       {"3;=x\r\nabc\r\n0\r\n\r\n", "bad chunk extension"},
+      {"3;f@o\r\nabc\r\n0\r\n\r\n", "bad chunk extension"},    {"3x\r\nabc\r\n0\r\n\r\n", "bad chunk"},
+      {"0x3\r\nabc\r\n0\r\n\r\n", "bad chunk"},                {"-3\r\nabc\r\n0\r\n\r\n", "bad chunk"},
+      {" 3\r\nabc\r\n0\r\n\r\n", "bad chunk"},                 {"fffffffffffffffff3\r\nabc\r\n0\r\n\r\n", "bad chunk"},
+      {"\r\nabc\r\n0\r\n\r\n", "bad chunk"},                   {"3\r\nabcXX0\r\n\r\n", "bad chunk"},
+      {"3\nabc\n0\n\n", "bad chunk"},                          {"3\r\nabc\r\n0\r\nX T: 1\r\n\r\n", "bad field"},
+  };
+  for (const auto& [body, named] : bodies) {
+    expect_refused(s.port, "POST /time HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + body, named);
+    expect_refused(s.port, put_head(kEdge, "a", "Transfer-Encoding: chunked\r\n\r\n") + body, named);
+  }
+  EXPECT_EQ(s.store.objects(), 0u);
+  // Chunk extensions (with BWS and quoted values) and trailers are allowed, and ignored.
+  HttpClient c(s.port);
+  c.send_raw(put_head(kEdge, "a", "Transfer-Encoding: chunked\r\n\r\n") +
+             "3;foo=bar\r\nabc\r\n2 ; q = \"x y\"\r\nde\r\n0\r\nX-T: 1\r\n\r\n");
+  EXPECT_EQ(c.read_response().status, 201);
+  EXPECT_EQ(s.get(seg(kEdge)).body, "abcde");
+}
+
+// Beast appends trailer fields to the head's; the core must not read them as header
+// fields (RFC 9110 §6.5.1), so a token in a trailer authenticates nothing.
+TEST(ServerFraming, TrailerFieldsAreNotHeaderFields) {
+  RunningServer s(example_config());
+  HttpClient c(s.port);
+  c.send_raw("PUT /admin/events/cup HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "2\r\n{}\r\n0\r\nAuthorization: Bearer admin-secret\r\n\r\n");
+  EXPECT_EQ(c.read_response().status, 401);
+  EXPECT_EQ(s.get("/live/cup/_timeline").header("Live-Reject"), "unknown-event");
+}
+
+// RFC 9112 §2.2: empty lines before a request line are ignored.
+TEST(ServerFraming, EmptyLinesBeforeARequestLineAreIgnored) {
+  RunningServer s(example_config());
+  HttpClient c(s.port);
+  c.send_raw("\r\n\r\nGET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(c.read_response().body, "ok\n");
+  c.send_raw("\r\n");
+  c.send_raw("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(c.read_response().body, "ok\n");
 }
 
 // Field lines of one structured field are one value: a second Repr-Digest line that

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -296,6 +297,27 @@ TEST(TimingIso8601, FormatsUtcWithMilliseconds) {
       {-86'400'000, "1969-12-31T00:00:00.000Z"},
   };
   for (const auto& c : cases) EXPECT_EQ(format_iso8601_ms(c.ms), c.text) << c.ms;
+}
+
+// Found by tests/fuzz/core_request: GET /live/final/video/8888888888899999.m4s made
+// avail(n) overflow (n * d, undefined behaviour). A number whose times do not fit is
+// too early, with the capped TTL, and nothing is multiplied.
+TEST(TimingZones, ANumberTooLargeForTheTimeMathIsTooEarly) {
+  for (int64_t d : {1, 2000, 3'600'000}) {
+    SCOPED_TRACE(d);
+    const StreamConfig s = stream(d);
+    const int64_t now = 1'000'000'000;
+    for (int64_t n : {kTimeMsMax / d + 1, std::numeric_limits<int64_t>::max()}) {
+      EXPECT_FALSE(computable_number(s, n)) << n;
+      const ZoneDecision z = classify(event(), s, n, now);
+      EXPECT_STREQ(name(z.zone), "too_early") << n;
+      EXPECT_EQ(z.ttl_ms, kTooEarlyTtlMsMax);
+    }
+    EXPECT_TRUE(computable_number(s, kTimeMsMax / d - 1));
+    // The epoch-locked number of the year 9999 is well inside.
+    EXPECT_TRUE(computable_number(s, 253'402'300'800'000 / d));
+  }
+  EXPECT_STREQ(name(classify(event(), stream(2000), 8888888888899999, 1'000'000'000).zone), "too_early");
 }
 
 }  // namespace
