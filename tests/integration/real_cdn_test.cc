@@ -189,6 +189,12 @@ int64_t origin_delivery_requests(uint16_t origin_port) {
   return total;
 }
 
+// The "version" of an admin answer such as {"version":3,"uncommitted":1}.
+int64_t admin_version(const std::string& json) {
+  const size_t at = json.find("\"version\":");
+  return at == std::string::npos ? -1 : std::stoll(json.substr(at + 10));
+}
+
 HttpResponse put_segment(uint16_t origin_port, int64_t n, const std::string& body, const std::string& defects = "") {
   HttpClient c(origin_port);
   HeaderList h = {{"Authorization", "Bearer ingest-secret"}, {"Live-Pipeline", "a"}};
@@ -456,6 +462,133 @@ TEST_F(RealCdn, ANotYet404IsCachedNoLongerThanItsTtlAndItsRetryIsHeld) {
   const int64_t holds = origin_metric(origin_->port, "liveorigin_holds_total") - holds_before;
   std::printf("origin holds started by the caches' first requests after the TTL: %lld\n", static_cast<long long>(holds));
   EXPECT_GE(holds, 1);
+}
+
+// `liveorigin purge-follow` for one cache, as an operator runs it next to the cache.
+class PurgeFollower {
+ public:
+  PurgeFollower(const TempDir& dir, const std::string& origin_url, const std::string& kind, const std::string& cache_url,
+                int64_t interval_ms) {
+    process_ = std::make_unique<Process>(
+        std::vector<std::string>{LIVEORIGIN_BINARY, "purge-follow", "--origin", origin_url, "--event", "ev",
+                                 "--" + kind, cache_url, "--interval-ms", std::to_string(interval_ms)},
+        dir / ("purge-" + kind + ".log"));
+    for (int i = 0; i < 500 && process_->log().find("following") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    if (process_->log().find("following") == std::string::npos) ADD_FAILURE() << process_->log_tail();
+  }
+  ~PurgeFollower() {
+    process_->kill(SIGTERM);
+    if (process_->wait_exit(3s) != 0) ADD_FAILURE() << "purge-follow did not stop cleanly:\n" << process_->log_tail();
+  }
+  std::string log() const { return process_->log(); }
+
+ private:
+  std::unique_ptr<Process> process_;
+};
+
+struct Seen {
+  int64_t after_ms = -1;  // from the invalidation to the first viewer answer with the new copy
+  int64_t errors = 0;     // answers that were neither copy
+  int64_t answers = 0;
+};
+
+// A viewer polling `path` through a cache every 20 ms until it gets `body` with
+// `version`, for at most `limit_ms` after `since_ms`.
+Seen watch_for_copy(uint16_t cache_port, const std::string& path, const std::string& body, const std::string& old_body,
+                    const std::string& version, int64_t since_ms, int64_t limit_ms) {
+  Seen seen;
+  HttpClient c(cache_port);
+  while (wall_ms() < since_ms + limit_ms) {
+    const HttpResponse r = c.get(path);
+    ++seen.answers;
+    if (r.status == 200 && r.body == body && r.header("Live-Version") == version) {
+      seen.after_ms = wall_ms() - since_ms;
+      break;
+    }
+    if (r.status != 200 || (r.body != body && r.body != old_body)) ++seen.errors;
+    if (!r.keep_alive || r.status == 0) c = HttpClient(cache_port);
+    std::this_thread::sleep_for(20ms);
+  }
+  return seen;
+}
+
+HttpResponse invalidate(uint16_t origin_port, const std::string& json) {
+  HttpClient c(origin_port);
+  return c.request("POST", "/admin/invalidate", {{"Authorization", "Bearer admin-secret"}}, json);
+}
+
+TEST_F(RealCdn, PurgeFollowCarriesInvalidationsToViewersBehindVarnishAndNginx) {
+  constexpr int64_t kIntervalMs = 200;
+  // The bound this test states: a poll interval, plus d for the purge and the refill.
+  constexpr int64_t kBoundMs = kIntervalMs + kD;
+  const int64_t n = edge_now();
+  const std::string path = seg_path(n);
+  const std::string a_copy(100'000, 'A'), b_copy(100'000, 'B');
+  ASSERT_EQ(put_segment(origin_->port, n, a_copy).status, 201);
+  {
+    HttpClient c(origin_->port);
+    ASSERT_EQ(c.request("PUT", path, {{"Authorization", "Bearer ingest-secret"}, {"Live-Pipeline", "b"}}, b_copy).status,
+              201);
+  }
+  PurgeFollower to_varnish(*dir_, origin_->url(), "varnish", varnish_->url(), kIntervalMs);
+  PurgeFollower to_nginx(*dir_, origin_->url(), "nginx", nginx_->url(), kIntervalMs);
+  // Both caches hold a's clean copy for the DVR window (600 s): only a purge replaces it.
+  for (uint16_t port : {varnish_->port, nginx_->port}) {
+    HttpClient c(port);
+    EXPECT_EQ(c.get(path).header("Live-Pipeline"), "a");
+    const HttpResponse again = c.get(path);
+    EXPECT_EQ(again.header("Liveorigin-Cache"), "HIT");
+    EXPECT_EQ(again.body, a_copy);
+  }
+
+  // a's copy is found bad: keep a out of n; the origin serves b's with a new version.
+  const int64_t t1 = wall_ms();
+  HttpResponse inv = invalidate(origin_->port, R"({"event":"ev","stream":"v","from_segment":)" + std::to_string(n) +
+                                                   R"(,"to_segment":)" + std::to_string(n) +
+                                                   R"(,"pipeline":"a","exclude":true})");
+  ASSERT_EQ(inv.status, 200) << inv.body;
+  const std::string v1 = std::to_string(admin_version(inv.body));
+  Seen sv, sg;
+  {
+    std::thread tv([&] { sv = watch_for_copy(varnish_->port, path, b_copy, a_copy, v1, t1, kBoundMs + 5000); });
+    std::thread tg([&] { sg = watch_for_copy(nginx_->port, path, b_copy, a_copy, v1, t1, kBoundMs + 5000); });
+    tv.join();
+    tg.join();
+  }
+  std::printf("invalidation of a's copy (version %s) reached viewers through varnish in %lld ms, through nginx in "
+              "%lld ms (bound %lld ms; poll interval %lld ms)\n",
+              v1.c_str(), static_cast<long long>(sv.after_ms), static_cast<long long>(sg.after_ms),
+              static_cast<long long>(kBoundMs), static_cast<long long>(kIntervalMs));
+  for (const auto& [seen, cache] : {std::pair{sv, "varnish"}, std::pair{sg, "nginx"}}) {
+    EXPECT_GE(seen.after_ms, 0) << cache << ": viewers still get a's copy";
+    EXPECT_LE(seen.after_ms, kBoundMs) << cache;
+    EXPECT_EQ(seen.errors, 0) << cache << ": a viewer saw an error or other bytes meanwhile";
+  }
+
+  // An invalidation of the whole event (every stream, no range, no pipeline): each
+  // cache's whole window is purged, and n is served again with the next version.
+  const int64_t t2 = wall_ms();
+  inv = invalidate(origin_->port, R"({"event":"ev"})");
+  ASSERT_EQ(inv.status, 200) << inv.body;
+  const std::string v2 = std::to_string(admin_version(inv.body));
+  {
+    std::thread tv([&] { sv = watch_for_copy(varnish_->port, path, b_copy, a_copy, v2, t2, kBoundMs + 5000); });
+    std::thread tg([&] { sg = watch_for_copy(nginx_->port, path, b_copy, a_copy, v2, t2, kBoundMs + 5000); });
+    tv.join();
+    tg.join();
+  }
+  std::printf("invalidation of the whole event (version %s) reached viewers through varnish in %lld ms, through nginx "
+              "in %lld ms\n",
+              v2.c_str(), static_cast<long long>(sv.after_ms), static_cast<long long>(sg.after_ms));
+  for (const auto& [seen, cache] : {std::pair{sv, "varnish"}, std::pair{sg, "nginx"}}) {
+    EXPECT_GE(seen.after_ms, 0) << cache << ": viewers still get the old version";
+    EXPECT_LE(seen.after_ms, kBoundMs) << cache;
+    EXPECT_EQ(seen.errors, 0) << cache;
+  }
+  EXPECT_NE(to_varnish.log().find("varnish BAN v"), std::string::npos) << to_varnish.log();
+  EXPECT_NE(to_nginx.log().find("nginx refreshed"), std::string::npos) << to_nginx.log();
 }
 
 }  // namespace
