@@ -389,6 +389,7 @@ TEST_F(RealCdn, NginxCollapsesAThousandViewersIntoOneHeldOriginRequest) {
   // nginx's own log agrees: one MISS (the lock holder); the others read what it stored.
   EXPECT_EQ(nginx_->log_lines(path).size(), 1000u);
   EXPECT_EQ(nginx_->count(path, "MISS"), 1);
+  EXPECT_EQ(nginx_->count(path, "HIT"), 999);
 }
 
 // Both caches watched at once, each by its own viewer thread.
