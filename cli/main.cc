@@ -1,10 +1,11 @@
 // liveorigin: one program, several commands: serve, check-config, run, validate,
-// report, gate, calibrate, plan. The only file that knows every module: each command's work is done
+// report, gate, calibrate, plan, purge-follow. The only file that knows every module: each command's work is done
 // beside the module it drives (origin/http/serve_command.h, sim/runner.h,
 // reports/commands.h); `run` joins the harness and the reports here. Exit codes of
 // run, report and gate (docs/reports.md): 0 pass, 1 a gate failed or a regression
 // was found, 2 usage or input error.
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -17,6 +18,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cdn/purge_follow.h"
 #include "cli/plan_command.h"
 #include "origin/http/serve_command.h"
 #include "reports/commands.h"
@@ -36,6 +38,9 @@ using reports::kInputError;
 using reports::kPass;
 using reports::print_gates;
 using reports::print_paths;
+
+std::atomic<bool> purge_follow_stop{false};
+extern "C" void stop_purge_follow(int) { purge_follow_stop.store(true); }
 
 }  // namespace
 
@@ -146,6 +151,27 @@ int main(int argc, char** argv) {
   calibrate_cmd->add_option("--name", calibrate_args.name,
                             "The calibration's name, as reports show it (default: bench <commit> <date>)");
 
+  auto* purge_cmd = app.add_subcommand(
+      "purge-follow", "Follow an event's invalidation feed and purge a Varnish or nginx cache (docs/cdn.md); runs until SIGINT/SIGTERM");
+  cdn::PurgeFollowOptions purge_options;
+  std::string purge_varnish, purge_nginx;
+  purge_cmd->add_option("--origin", purge_options.origin_url, "The origin, http://host:port")->required();
+  purge_cmd->add_option("--event", purge_options.event, "The event whose feed to follow")->required();
+  auto* varnish_opt = purge_cmd->add_option("--varnish", purge_varnish,
+                                            "A Varnish with deploy/varnish/liveorigin.vcl, http://host:port (BANs)");
+  auto* nginx_opt = purge_cmd->add_option("--nginx", purge_nginx,
+                                          "An nginx with deploy/nginx/liveorigin-cache.conf, http://host:port (refreshes)");
+  varnish_opt->excludes(nginx_opt);
+  nginx_opt->excludes(varnish_opt);
+  purge_cmd->add_option("--interval-ms", purge_options.interval_ms, "How often to poll the feed (default 500)")
+      ->check(CLI::PositiveNumber);
+  purge_cmd->add_option("--since", purge_options.since,
+                        "Feed entries up to this version are already purged (default 0: replay the whole feed)")
+      ->check(CLI::NonNegativeNumber);
+  purge_cmd->add_option("--refresh-max", purge_options.refresh_max,
+                        "nginx: at most this many URLs refreshed per stream and invalidation, newest first (default 4096)")
+      ->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -153,6 +179,18 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kInputError;  // usage error
+  }
+
+  if (*purge_cmd) {
+    if (purge_varnish.empty() == purge_nginx.empty()) {
+      std::cerr << "purge-follow: give one of --varnish URL or --nginx URL\n";
+      return kInputError;
+    }
+    purge_options.kind = purge_varnish.empty() ? cdn::CacheKind::nginx : cdn::CacheKind::varnish;
+    purge_options.cache_url = purge_varnish.empty() ? purge_nginx : purge_varnish;
+    std::signal(SIGINT, stop_purge_follow);
+    std::signal(SIGTERM, stop_purge_follow);
+    return cdn::run_purge_follow(purge_options, purge_follow_stop, std::cout);
   }
 
   if (*run_cmd) {

@@ -23,9 +23,17 @@ void Response::set_text(std::string text, std::string_view content_type) {
 
 void set_cache_ttl(Response& r, int64_t ttl_ms) {
   if (ttl_ms < 0) ttl_ms = 0;
+  r.ttl_ms = ttl_ms;
   const std::string s = std::to_string(ttl_ms / 1000);
   r.set("Cache-Control", "max-age=" + s);
   r.set("CDN-Cache-Control", "max-age=" + s + ", max-age-ms=" + std::to_string(ttl_ms));
+}
+
+void set_nginx_expiry(Response& r, int64_t now_ms) {
+  if (r.ttl_ms <= 0) return;  // max-age=0 already keeps nginx from storing it
+  // Fresh while nginx's current second <= the value: the last second ending by the expiry.
+  const int64_t last_s = (now_ms + r.ttl_ms) / 1000 - 1;
+  r.set("X-Accel-Expires", last_s < now_ms / 1000 ? std::string("0") : "@" + std::to_string(last_s));
 }
 
 Response empty_response(int status, int64_t ttl_ms) {

@@ -50,6 +50,7 @@ struct Response {
   size_t body_length = 0;  // bytes of body to send from body_offset; also Content-Length
   bool send_body = true;   // false for 304. The transport also sends no body for HEAD,
                            // with the Content-Length of the GET (body_length)
+  int64_t ttl_ms = 0;      // the cache TTL set_cache_ttl last set
 
   void set(std::string_view name, std::string value) { headers.push_back({name, std::move(value)}); }
   const std::string* find(std::string_view name) const;
@@ -60,6 +61,15 @@ struct Response {
 // (RFC 9213 with a millisecond extension). Seconds are rounded down so a cache never
 // keeps an object longer than the millisecond figure.
 void set_cache_ttl(Response& r, int64_t ttl_ms);
+
+// Adds X-Accel-Expires for nginx proxy_cache, which counts TTLs in whole seconds of
+// its own clock: an answer stored at t with max-age=n stays fresh until
+// floor(t) + n + 1, up to a second past the origin's millisecond TTL. The absolute
+// form (`@<epoch s>`) ends freshness at the last whole second before now_ms + ttl_ms
+// (so a not-yet 404 never outlives its TTL; it may end up to a second early), and
+// `0` (not cacheable) when no whole second is left. nginx takes it over
+// Cache-Control and never forwards it; other caches ignore it.
+void set_nginx_expiry(Response& r, int64_t now_ms);
 
 // A response with no body (204, or a status whose body says nothing more).
 Response empty_response(int status, int64_t ttl_ms);

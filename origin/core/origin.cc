@@ -21,9 +21,14 @@ std::shared_ptr<const Registry> initial_registry(const OriginConfig& config) {
   return reg;
 }
 
-Outcome with_cors(Outcome o) {
-  if (auto* r = std::get_if<Response>(&o)) add_cors(*r);
-  if (auto* f = std::get_if<Fetch>(&o)) add_cors(f->response);
+// Answers on the public paths, which CDNs cache: CORS for players, and nginx's expiry.
+Outcome with_cors(Outcome o, int64_t now_ms) {
+  Response* r = std::get_if<Response>(&o);
+  if (auto* f = std::get_if<Fetch>(&o)) r = &f->response;
+  if (r) {
+    add_cors(*r);
+    set_nginx_expiry(*r, now_ms);
+  }
   return o;
 }
 
@@ -69,7 +74,7 @@ bool Origin::is_ingest(const RequestHead& head) const { return liveorigin::is_in
 Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_view body,
                        const std::shared_ptr<HeldRequest>& held) {
   // A repeat of a request shed moments ago gets the same answer without any work.
-  if (auto r = priority_.suppressed(t, head, held)) return with_cors(std::move(*r));
+  if (auto r = priority_.suppressed(t, head, held)) return with_cors(std::move(*r), clock_.now_ms());
   auto parsed = Route::of(head.target);
   if (!parsed) {
     Response r = text_response(400, "bad request: " + parsed.error().message, 0);
@@ -93,7 +98,7 @@ Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_vie
 
   switch (route.kind) {
     case Route::live_object:
-      if (get_like) return with_cors(delivery_.get(t, head, route, held));
+      if (get_like) return with_cors(delivery_.get(t, head, route, held), clock_.now_ms());
       if (head.method == Method::del) {  // ffmpeg deletes old segments: accepted, ignored
         return simple(ZoneLabel::ingest, empty_response(204, 0));
       }
@@ -103,21 +108,21 @@ Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_vie
       return not_allowed(ZoneLabel::bad_request, "PUT, DELETE");
     case Route::timeline:
       if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
-      return with_cors(simple(ZoneLabel::api, streams_.timeline(t, route)));
+      return with_cors(simple(ZoneLabel::api, streams_.timeline(t, route)), clock_.now_ms());
     case Route::invalidations:
       if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
-      return with_cors(simple(ZoneLabel::api, invalidation_.feed(t, head, route)));
+      return with_cors(simple(ZoneLabel::api, invalidation_.feed(t, head, route)), clock_.now_ms());
     case Route::dash_manifest:
     case Route::hls_multivariant:
     case Route::hls_media:
       if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
-      return with_cors(simple(ZoneLabel::api, streams_.manifest(t, head, route)));
+      return with_cors(simple(ZoneLabel::api, streams_.manifest(t, head, route)), clock_.now_ms());
     case Route::time: {
       if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
       Response r;
       r.set_text(format_iso8601_ms(clock_.now_ms()));
       set_cache_ttl(r, 0);
-      return with_cors(simple(ZoneLabel::api, std::move(r)));
+      return with_cors(simple(ZoneLabel::api, std::move(r)), clock_.now_ms());
     }
     case Route::healthz:
       if (!get_like) return not_allowed(ZoneLabel::api, "GET, HEAD");
@@ -141,7 +146,10 @@ Outcome Origin::handle(OriginThread& t, const RequestHead& head, std::string_vie
 }
 
 Response Origin::complete_fetch(OriginThread& t, Fetch&& fetch, SharedBytes bytes) {
-  return delivery_.complete_fetch(t, std::move(fetch), std::move(bytes));
+  Response r = delivery_.complete_fetch(t, std::move(fetch), std::move(bytes));
+  // A failed read is answered afresh (503), after handle() set nginx's expiry.
+  if (!r.find("X-Accel-Expires")) set_nginx_expiry(r, clock_.now_ms());
+  return r;
 }
 
 void Origin::cancel(const std::shared_ptr<HeldRequest>& held) { holds_.cancel(held); }

@@ -25,6 +25,9 @@ class SegmentTemplate {
 
   const std::string& text() const { return text_; }
   int width() const { return width_; }
+  // The literal text around the number ($RepresentationID$ and $$ already expanded).
+  const std::string& prefix() const { return prefix_; }
+  const std::string& suffix() const { return suffix_; }
 
  private:
   std::string text_;
